@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import RSOEngine
+
+struct FlopsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flops",
+        abstract: "The paper's cost model (§4.7) per layer and per cycle, and the engine's full op count.")
+
+    @Option(name: .long, help: "Network: \(NetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var net: NetName
+
+    @Option(name: .long, help: "Samples per trial batch (cycle totals are per batch).")
+    var batch: Int = 5000
+
+    @Flag(name: .long, help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if batch < 1 { throw ValidationError("--batch must be a positive number of samples, got \(batch)") }
+    }
+
+    func run() throws {
+        let model = FlopModel(network: net.spec)
+        if json {
+            print(try FlopReport(model: model, batch: batch).jsonString())
+            return
+        }
+        let b = Double(batch)
+        print("network \(model.network.name)   batch \(batch)   (MACs; 1 MAC = 2 FLOPs)")
+        print("layer     |W_d|     F_d (MACs/sample)   layer MACs/sample   BN/bias params")
+        for l in model.layers {
+            print(String(format: "%-8@ %7@   %17@   %17@   %6d", l.name as NSString, grouped(l.weights) as NSString,
+                         grouped(l.forwardFromHere) as NSString, grouped(l.macs) as NSString, l.extraParameters))
+        }
+        print("|W| = \(grouped(model.weights)) weights (+ \(model.extraParameters) BN γ/β and FC bias, outside the formula)")
+        print("F   = \(grouped(model.forward)) MACs per sample")
+        print("cycle without caching  3·|W|·F      = \(formatCount(model.cycleWithoutCaching)) MACs/sample, \(formatCount(2 * b * model.cycleWithoutCaching))FLOP per batch-\(batch) cycle")
+        print("cycle with caching     Σ 3·|W_d|·F_d = \(formatCount(model.cycleWithCaching)) MACs/sample, \(formatCount(2 * b * model.cycleWithCaching))FLOP per batch-\(batch) cycle")
+        print(String(format: "caching saves %.2f×", model.cachingRatio))
+        print("full forward count (conv/FC + BN + ReLU + pooling + residual + loss): \(formatCount(model.fullForwardFlops))FLOP per sample")
+        for op in model.fullCount {
+            print(String(format: "  %-16@ %14.0f FLOP/sample", op.op as NSString, op.flops))
+        }
+    }
+}
+
+/// JSON form of `rso flops`.
+struct FlopReport: Codable {
+    struct Layer: Codable {
+        var name: String
+        var weights: Int
+        var forward_macs_from_layer: Int
+        var layer_macs: Int
+        var extra_parameters: Int
+    }
+    struct Op: Codable { var op: String; var flops: Double }
+    var net: String
+    var batch: Int
+    var layers: [Layer]
+    var weights: Int
+    var forward_macs: Int
+    var extra_parameters: Int
+    var cycle_macs_per_sample_no_cache: Double
+    var cycle_macs_per_sample_cached: Double
+    var cycle_flops_no_cache: Double
+    var cycle_flops_cached: Double
+    var caching_ratio: Double
+    var full_forward_flops_per_sample: Double
+    var full_count: [Op]
+
+    init(model: FlopModel, batch: Int) {
+        net = model.network.name
+        self.batch = batch
+        layers = model.layers.map {
+            Layer(name: $0.name, weights: $0.weights, forward_macs_from_layer: $0.forwardFromHere,
+                  layer_macs: $0.macs, extra_parameters: $0.extraParameters)
+        }
+        weights = model.weights
+        forward_macs = model.forward
+        extra_parameters = model.extraParameters
+        cycle_macs_per_sample_no_cache = model.cycleWithoutCaching
+        cycle_macs_per_sample_cached = model.cycleWithCaching
+        cycle_flops_no_cache = 2 * Double(batch) * model.cycleWithoutCaching
+        cycle_flops_cached = 2 * Double(batch) * model.cycleWithCaching
+        caching_ratio = model.cachingRatio
+        full_forward_flops_per_sample = model.fullForwardFlops
+        full_count = model.fullCount.map { Op(op: $0.op, flops: $0.flops) }
+    }
+
+    func jsonString() throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: try enc.encode(self), as: UTF8.self)
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import RSOEngine
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Show CPU, cores, NUMA nodes (hwloc), the BLAS in use and threads.")
+
+    @Option(name: .long, help: ArgumentHelp("Describe an hwloc synthetic topology instead of this machine, e.g. \"pack:2 numa:2 core:8 pu:1\".", valueName: "synthetic"))
+    var topology: String?
+
+    @OptionGroup var threads: ThreadOptions
+
+    func run() throws {
+        let topo: MachineInfo
+        do {
+            topo = try MachineInfo.topology(synthetic: topology)
+        } catch {
+            throw ValidationError("--topology: \(error)")
+        }
+        print(topology == nil ? "machine" : "synthetic topology \"\(topology!)\"")
+        print("  cpu:          \(topo.cpuModel)")
+        print("  packages:     \(topo.packages)")
+        print("  numa nodes:   \(topo.numaNodes)")
+        print("  cores:        \(topo.cores)")
+        print("  pus:          \(topo.processingUnits)")
+        print("blas:           \(MachineInfo.blasConfiguration)")
+        print("  blas threads: \(MachineInfo.blasThreads) (the engine sets 1: workers own parallelism)")
+        print("openmp:         \(MachineInfo.openMPMaxThreads) threads by default (whole-dataset passes)")
+        print("engine threads: \(threads.resolved)")
+    }
+}

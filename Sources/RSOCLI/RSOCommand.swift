@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `rso`: train and measure convolutional networks with random search optimisation.
+public struct RSOCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "rso",
+        abstract: "Random search optimisation (RSO) engine for convolutional networks.",
+        subcommands: [InfoCommand.self, FlopsCommand.self, EvalCommand.self]
+    )
+    public init() {}
+}

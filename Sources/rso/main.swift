@@ -1,0 +1,3 @@
+import RSOCLI
+
+RSOCommand.main()
