@@ -5,8 +5,11 @@
 //
 // Intent: the loss is what RSO compares between trials, so it is computed in double, stabilised
 // with the row maximum m: lse = m + log Σ exp(l − m) (every exponent ≤ 0: no overflow for any
-// finite float logit, and the Σ ≥ 1 so the log is finite). A label outside 0..<K is a contract
-// violation; both twins then skip the sample (loss 0, not correct) rather than read out of bounds.
+// finite float logit, and the Σ ≥ 1 so the log is finite). Each loss is formed as
+// (m − l[label]) + log Σ: the difference of two floats is exact in double unless their magnitudes
+// are > 2²⁹ apart, so a row of huge equal logits (−3e38, …) still gives log K instead of losing it
+// to the rounding of m + log Σ. A label outside 0..<K is a contract violation; both twins then
+// skip the sample (loss 0, not correct) rather than read out of bounds.
 //   __ref  one scalar pass for max/argmax, one for Σ exp.
 //   __opt  a branch-free max pass, then the first index equal to it by a short scan (ties: first
 //          wins, the same index as __ref), then Σ exp in double as in __ref. With K ≈ 10 nothing
@@ -31,7 +34,7 @@ double cs_softmax_xent_f32__ref(const float *logits, const uint8_t *labels, int 
         const double m = (double)l[best];
         double se = 0.0;
         for (int j = 0; j < K; j++) se += exp((double)l[j] - m);
-        total += m + log(se) - (double)l[label];
+        total += (m - (double)l[label]) + log(se);
         if (best == label) right++;
     }
     if (correct) *correct = right;
@@ -53,7 +56,7 @@ double cs_softmax_xent_f32__opt(const float *logits, const uint8_t *labels, int 
         const double m = (double)mf;
         double se = 0.0;
         for (int j = 0; j < K; j++) se += exp((double)l[j] - m);
-        total += m + log(se) - (double)l[label];
+        total += (m - (double)l[label]) + log(se);
         if (best == label) right++;
     }
     if (correct) *correct = right;

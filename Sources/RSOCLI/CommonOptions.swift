@@ -65,3 +65,7 @@ func grouped(_ n: Int) -> String {
     }
     return String(out.reversed())
 }
+
+func leftPad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
+}

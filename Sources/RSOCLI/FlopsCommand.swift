@@ -28,10 +28,9 @@ struct FlopsCommand: ParsableCommand {
         }
         let b = Double(batch)
         print("network \(model.network.name)   batch \(batch)   (MACs; 1 MAC = 2 FLOPs)")
-        print("layer     |W_d|     F_d (MACs/sample)   layer MACs/sample   BN/bias params")
+        print(row(["layer", "|W_d|", "F_d MACs/sample", "layer MACs/sample", "BN/bias params"]))
         for l in model.layers {
-            print(String(format: "%-8@ %7@   %17@   %17@   %6d", l.name as NSString, grouped(l.weights) as NSString,
-                         grouped(l.forwardFromHere) as NSString, grouped(l.macs) as NSString, l.extraParameters))
+            print(row([l.name, grouped(l.weights), grouped(l.forwardFromHere), grouped(l.macs), "\(l.extraParameters)"]))
         }
         print("|W| = \(grouped(model.weights)) weights (+ \(model.extraParameters) BN γ/β and FC bias, outside the formula)")
         print("F   = \(grouped(model.forward)) MACs per sample")
@@ -40,9 +39,14 @@ struct FlopsCommand: ParsableCommand {
         print(String(format: "caching saves %.2f×", model.cachingRatio))
         print("full forward count (conv/FC + BN + ReLU + pooling + residual + loss): \(formatCount(model.fullForwardFlops))FLOP per sample")
         for op in model.fullCount {
-            print(String(format: "  %-16@ %14.0f FLOP/sample", op.op as NSString, op.flops))
+            print("  " + op.op.padding(toLength: 16, withPad: " ", startingAt: 0) + leftPad(grouped(Int(op.flops)), 12) + " FLOP/sample")
         }
     }
+}
+
+private func row(_ cells: [String]) -> String {
+    cells[0].padding(toLength: 8, withPad: " ", startingAt: 0)
+        + zip(cells.dropFirst(), [8, 18, 20, 16]).map { leftPad($0, $1) }.joined()
 }
 
 /// JSON form of `rso flops`.

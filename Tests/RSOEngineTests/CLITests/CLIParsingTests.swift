@@ -6,9 +6,8 @@ import XCTest
 final class CLIParsingTests: XCTestCase {
     private func errorMessage(_ args: [String]) -> String? {
         do {
-            var cmd = try RSOCommand.parseAsRoot(args)
-            _ = cmd  // parsed: no error
-            return nil
+            _ = try RSOCommand.parseAsRoot(args)
+            return nil  // parsed: no error
         } catch {
             return RSOCommand.message(for: error)
         }
@@ -55,9 +54,9 @@ final class CLIParsingTests: XCTestCase {
     }
 
     func testSyntheticTopologyIsDescribed() throws {
-        var cmd = try XCTUnwrap(try RSOCommand.parseAsRoot(["info", "--topology", "pack:2 numa:2 core:8 pu:1"]) as? InfoCommand)
+        let cmd = try XCTUnwrap(try RSOCommand.parseAsRoot(["info", "--topology", "pack:2 numa:2 core:8 pu:1"]) as? InfoCommand)
         XCTAssertNoThrow(try cmd.run())
-        var bad = try XCTUnwrap(try RSOCommand.parseAsRoot(["info", "--topology", "nonsense:xyz"]) as? InfoCommand)
+        let bad = try XCTUnwrap(try RSOCommand.parseAsRoot(["info", "--topology", "nonsense:xyz"]) as? InfoCommand)
         XCTAssertThrowsError(try bad.run()) { error in
             XCTAssertTrue(RSOCommand.message(for: error).contains("--topology"))
         }
