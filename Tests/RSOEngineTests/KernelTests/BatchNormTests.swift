@@ -20,18 +20,18 @@ final class BatchNormTests: XCTestCase {
     private func bnBound(z: Float, y: Float, gamma: Float, beta: Float, mean: Double, variance: Double,
                          eps: Float) -> Double {
         let a = abs(Double(gamma)) / (variance + Double(eps)).squareRoot()
-        return 4 * u32 * (a * (abs(Double(z)) + abs(mean)) + abs(Double(beta)) + abs(Double(y)))
+        return 4 * Roundoff.f32 * (a * (abs(Double(z)) + abs(mean)) + abs(Double(beta)) + abs(Double(y)))
     }
 
     // MARK: - Statistics
 
     /// Both twins against a Swift double computation. All three sum the same doubles (exact
-    /// float→double conversions) in different orders: each is within L·u64·Σ|terms| of the exact
-    /// sum, so they differ by ≤ 2·L·u64·Σ|terms|. The sums start from 1 to check they ADD.
+    /// float→double conversions) in different orders: each is within L·Roundoff.f64·Σ|terms| of the exact
+    /// sum, so they differ by ≤ 2·L·Roundoff.f64·Σ|terms|. The sums start from 1 to check they ADD.
     func testChannelStatsAgainstDouble() {
         var rng = KernelRNG(seed: 31)
-        for c in channelCounts {
-            for l in rowLengths {
+        for c in kernelChannelCounts {
+            for l in kernelRowLengths {
                 let z = rng.floats(c * l, 2, 4)  // an offset mean, as after a conv
                 var expected1 = [Double](repeating: 1, count: c), expected2 = expected1
                 var abs1 = expected1, abs2 = expected1
@@ -42,14 +42,14 @@ final class BatchNormTests: XCTestCase {
                         abs1[ch] += abs(v); abs2[ch] += v * v
                     }
                 }
-                let b1 = abs1.map { 2 * Double(l + 2) * u64 * $0 }
-                let b2 = abs2.map { 2 * Double(l + 2) * u64 * $0 }
+                let b1 = abs1.map { 2 * Double(l + 2) * Roundoff.f64 * $0 }
+                let b2 = abs2.map { 2 * Double(l + 2) * Roundoff.f64 * $0 }
                 for opt in [false, true] {
                     var s1 = [Double](repeating: 1, count: c), s2 = s1
                     if opt {
-                        cs_channel_stats_f32__opt(z, c.c, l, &s1, &s2)
+                        cs_channel_stats_f32__opt(z, c.int32, l, &s1, &s2)
                     } else {
-                        cs_channel_stats_f32__ref(z, c.c, l, &s1, &s2)
+                        cs_channel_stats_f32__ref(z, c.int32, l, &s1, &s2)
                     }
                     assertWithinBounds(s1, expected1, bounds: b1, "C=\(c) L=\(l) opt=\(opt): sum")
                     assertWithinBounds(s2, expected2, bounds: b2, "C=\(c) L=\(l) opt=\(opt): sumsq")
@@ -59,7 +59,7 @@ final class BatchNormTests: XCTestCase {
     }
 
     /// mean = sum/count, var = sumsq/count − mean² (biased), clamped at 0. Means are single
-    /// divisions (correctly rounded in both languages: exact equality). Variances allow 4·u64 ×
+    /// divisions (correctly rounded in both languages: exact equality). Variances allow 4·Roundoff.f64 ×
     /// (sumsq/count): release builds may contract `q − m·m` into one fma, which rounds differently
     /// from Swift's two operations by ≤ 2 roundings of terms of that size.
     func testFinalizeStats() {
@@ -68,9 +68,9 @@ final class BatchNormTests: XCTestCase {
         var mean = [Double](repeating: .nan, count: 4), variance = mean
         cs_bn_finalize_stats(sum, sumsq, 4, 3, &mean, &variance)
         XCTAssertEqual(mean, [2, 1, -4.0 / 3, 0])
-        XCTAssertEqual(variance[0], 2.0 / 3, accuracy: 4 * u64 * 14 / 3)
+        XCTAssertEqual(variance[0], 2.0 / 3, accuracy: 4 * Roundoff.f64 * 14 / 3)
         XCTAssertEqual(variance[1], 0)  // 2.5/3 − 1 < 0: clamped
-        XCTAssertEqual(variance[2], 32.0 / 9, accuracy: 4 * u64 * 16 / 3)
+        XCTAssertEqual(variance[2], 32.0 / 9, accuracy: 4 * Roundoff.f64 * 16 / 3)
         XCTAssertEqual(variance[3], 0)
     }
 
@@ -78,20 +78,20 @@ final class BatchNormTests: XCTestCase {
 
     func testInferOptMatchesRef() {
         var rng = KernelRNG(seed: 32)
-        for c in channelCounts {
-            for l in rowLengths {
+        for c in kernelChannelCounts {
+            for l in kernelRowLengths {
                 let p = Params(c, &rng)
                 let z = rng.floats(c * l, -3, 3)
                 for relu in [0, 1] {
                     for eps: Float in [1e-5, 0.5] {
                         var ref = [Float](repeating: .nan, count: c * l)
-                        cs_bn_relu_infer_f32__ref(z, c.c, l, p.gamma, p.beta, p.mean, p.variance, eps,
-                                                  relu.c, &ref)
+                        cs_bn_relu_infer_f32__ref(z, c.int32, l, p.gamma, p.beta, p.mean, p.variance, eps,
+                                                  relu.int32, &ref)
                         // __opt in place (y == z), which the contract allows.
                         var opt = z
                         opt.withUnsafeMutableBufferPointer { buf in
-                            cs_bn_relu_infer_f32__opt(buf.baseAddress, c.c, l, p.gamma, p.beta, p.mean,
-                                                      p.variance, eps, relu.c, buf.baseAddress)
+                            cs_bn_relu_infer_f32__opt(buf.baseAddress, c.int32, l, p.gamma, p.beta, p.mean,
+                                                      p.variance, eps, relu.int32, buf.baseAddress)
                         }
                         let bounds = (0..<(c * l)).map { j in
                             bnBound(z: z[j], y: ref[j], gamma: p.gamma[j / l], beta: p.beta[j / l],
@@ -110,8 +110,8 @@ final class BatchNormTests: XCTestCase {
         let z: [Float] = [3, 1, -1]
         for relu in [0, 1] {
             var a = [Float](repeating: .nan, count: 3), b = a
-            cs_bn_relu_infer_f32__ref(z, 1, 3, [2], [-5], [1], [3], 1, relu.c, &a)
-            cs_bn_relu_infer_f32__opt(z, 1, 3, [2], [-5], [1], [3], 1, relu.c, &b)
+            cs_bn_relu_infer_f32__ref(z, 1, 3, [2], [-5], [1], [3], 1, relu.int32, &a)
+            cs_bn_relu_infer_f32__opt(z, 1, 3, [2], [-5], [1], [3], 1, relu.int32, &b)
             // Exact: every intermediate (1/2, 2·2·½, …) is a small binary fraction.
             let expected: [Float] = relu == 1 ? [0, 0, 0] : [-3, -5, -7]
             XCTAssertEqual(a, expected)
@@ -126,25 +126,25 @@ final class BatchNormTests: XCTestCase {
     /// through mean = Σ/L and var = Σz²/L − mean²); y as in the inference test.
     func testTrainOptMatchesRef() {
         var rng = KernelRNG(seed: 33)
-        for c in channelCounts {
-            for l in rowLengths {
+        for c in kernelChannelCounts {
+            for l in kernelRowLengths {
                 let gamma = rng.floats(c, -2, 2), beta = rng.floats(c, -1, 1)
                 let z = rng.floats(c * l, -1, 3)
                 let eps: Float = 1e-5
                 for relu in [0, 1] {
                     var yr = [Float](repeating: .nan, count: c * l), yo = yr
                     var mr = [Double](repeating: .nan, count: c), vr = mr, mo = mr, vo = mr
-                    cs_bn_relu_train_f32__ref(z, c.c, l, gamma, beta, eps, relu.c, &yr, &mr, &vr)
-                    cs_bn_relu_train_f32__opt(z, c.c, l, gamma, beta, eps, relu.c, &yo, &mo, &vo)
-                    // Σz² ≤ 9L, |mean| ≤ 3: order differences ≤ ~2·(L + 2)·u64·9 on each moment.
-                    let momentBound = [Double](repeating: 2 * Double(l + 2) * u64 * 9 * 4, count: c)
+                    cs_bn_relu_train_f32__ref(z, c.int32, l, gamma, beta, eps, relu.int32, &yr, &mr, &vr)
+                    cs_bn_relu_train_f32__opt(z, c.int32, l, gamma, beta, eps, relu.int32, &yo, &mo, &vo)
+                    // Σz² ≤ 9L, |mean| ≤ 3: order differences ≤ ~2·(L + 2)·Roundoff.f64·9 on each moment.
+                    let momentBound = [Double](repeating: 2 * Double(l + 2) * Roundoff.f64 * 9 * 4, count: c)
                     assertWithinBounds(mo, mr, bounds: momentBound, "C=\(c) L=\(l): mean")
                     assertWithinBounds(vo, vr, bounds: momentBound, "C=\(c) L=\(l): var")
                     // The statistics are those of finalize(stats).
                     var s1 = [Double](repeating: 0, count: c), s2 = s1
-                    cs_channel_stats_f32__ref(z, c.c, l, &s1, &s2)
+                    cs_channel_stats_f32__ref(z, c.int32, l, &s1, &s2)
                     var m = [Double](repeating: 0, count: c), v = m
-                    cs_bn_finalize_stats(s1, s2, c.c, Double(l), &m, &v)
+                    cs_bn_finalize_stats(s1, s2, c.int32, Double(l), &m, &v)
                     XCTAssertEqual(mr, m)
                     XCTAssertEqual(vr, v)
                     let bounds = (0..<(c * l)).map { j in
@@ -168,7 +168,7 @@ final class BatchNormTests: XCTestCase {
         let z = rng.floats(c * l, -2, 4)
         var y = [Float](repeating: .nan, count: c * l)
         var m = [Double](repeating: .nan, count: c), v = m
-        cs_bn_relu_train_f32__opt(z, c.c, l, gamma, beta, 1e-5, 0, &y, &m, &v)
+        cs_bn_relu_train_f32__opt(z, c.int32, l, gamma, beta, 1e-5, 0, &y, &m, &v)
         for ch in 0..<c {
             let row = y[(ch * l)..<((ch + 1) * l)].map(Double.init)
             let mu = row.reduce(0, +) / Double(l)
@@ -187,18 +187,18 @@ final class BatchNormTests: XCTestCase {
     /// allow 12u·B.
     func testFusedAvgpoolOptMatchesRefAndComposition() {
         var rng = KernelRNG(seed: 35)
-        for c in channelCounts {
-            for (n, h, w) in chunkShapes + [(2, 8, 9), (1, 9, 8), (3, 28, 28)] {
+        for c in kernelChannelCounts {
+            for (n, h, w) in kernelChunkShapes + [(2, 8, 9), (1, 9, 8), (3, 28, 28)] {
                 let p = Params(c, &rng)
                 let z = rng.floats(c * n * h * w, -3, 3)
                 let ho = h / 2, wo = w / 2
                 let eps: Float = 1e-5
                 for relu in [0, 1] {
                     var yr = [Float](repeating: .nan, count: c * n * ho * wo), yo = yr
-                    cs_bn_relu_avgpool2_cnhw_f32__ref(z, c.c, n.c, h.c, w.c, p.gamma, p.beta, p.mean,
-                                                      p.variance, eps, relu.c, &yr)
-                    cs_bn_relu_avgpool2_cnhw_f32__opt(z, c.c, n.c, h.c, w.c, p.gamma, p.beta, p.mean,
-                                                      p.variance, eps, relu.c, &yo)
+                    cs_bn_relu_avgpool2_cnhw_f32__ref(z, c.int32, n.int32, h.int32, w.int32, p.gamma, p.beta, p.mean,
+                                                      p.variance, eps, relu.int32, &yr)
+                    cs_bn_relu_avgpool2_cnhw_f32__opt(z, c.int32, n.int32, h.int32, w.int32, p.gamma, p.beta, p.mean,
+                                                      p.variance, eps, relu.int32, &yo)
                     var bounds = [Double](repeating: 0, count: yr.count)
                     for ch in 0..<c {
                         let a = abs(Double(p.gamma[ch])) / (p.variance[ch] + Double(eps)).squareRoot()
@@ -213,7 +213,7 @@ final class BatchNormTests: XCTestCase {
                                                 + abs(Double(p.beta[ch])))
                                         }
                                     }
-                                    bounds[((ch * n + s) * ho + oy) * wo + ox] = 12 * u32 * bMax
+                                    bounds[((ch * n + s) * ho + oy) * wo + ox] = 12 * Roundoff.f32 * bMax
                                 }
                             }
                         }
@@ -222,10 +222,10 @@ final class BatchNormTests: XCTestCase {
                     assertWithinBounds(yo, yr, bounds: bounds, "\(what): opt vs ref")
                     // The fusion equals infer then pool (both __ref: two roundings, within the bound).
                     var t = [Float](repeating: .nan, count: z.count)
-                    cs_bn_relu_infer_f32__ref(z, c.c, n * h * w, p.gamma, p.beta, p.mean, p.variance, eps,
-                                              relu.c, &t)
+                    cs_bn_relu_infer_f32__ref(z, c.int32, n * h * w, p.gamma, p.beta, p.mean, p.variance, eps,
+                                              relu.int32, &t)
                     var composed = [Float](repeating: .nan, count: yr.count)
-                    cs_avgpool2_cnhw_f32__ref(t, c.c, n.c, h.c, w.c, &composed)
+                    cs_avgpool2_cnhw_f32__ref(t, c.int32, n.int32, h.int32, w.int32, &composed)
                     assertWithinBounds(composed, yr, bounds: bounds, "\(what): ref vs infer+pool")
                 }
             }

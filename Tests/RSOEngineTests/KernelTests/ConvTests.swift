@@ -24,10 +24,10 @@ final class ConvTests: XCTestCase {
         var sumsq = [Double](repeating: statsStart, count: s.cout)
         if let tile {
             var scratch = [Float](repeating: .nan, count: max(1, s.kk * min(tile, s.p)))
-            cs_conv2d_cnhw_f32__sgemm(x, wt, s.cin.c, s.cout.c, s.n.c, s.h.c, s.w.c, s.k.c, &y, &sum,
+            cs_conv2d_cnhw_f32__sgemm(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, &sum,
                                       &sumsq, &scratch, tile)
         } else {
-            cs_conv2d_cnhw_f32__ref(x, wt, s.cin.c, s.cout.c, s.n.c, s.h.c, s.w.c, s.k.c, &y, &sum,
+            cs_conv2d_cnhw_f32__ref(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, &sum,
                                     &sumsq)
         }
         return Result(y: y, sum: sum.map { $0 - statsStart }, sumsq: sumsq.map { $0 - statsStart })
@@ -74,7 +74,7 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(r.y, [6, 12, 18, 24,
                              19, 38, 57, 76])
         XCTAssertEqual(r.sum, [60, 190])
-        XCTAssertEqual(r.sumsq, [36 + 144 + 324 + 576, 361 + 1444 + 3249 + 5776])
+        XCTAssertEqual(r.sumsq, [1080, 10830])  // 36 + 144 + 324 + 576, 361 + 1444 + 3249 + 5776
     }
 
     // MARK: - __sgemm against __ref
@@ -86,7 +86,7 @@ final class ConvTests: XCTestCase {
     /// reference convolution of |x| with |w| (exact enough: double sums of non-negative terms).
     private func bounds(_ s: Shape, _ x: [Float], _ wt: [Float]) -> [Double] {
         let magnitude = conv(s, x.map(abs), wt.map(abs), tile: nil).y
-        return magnitude.map { Double(s.kk + 2) * u32 * Double($0) }
+        return magnitude.map { Double(s.kk + 2) * Roundoff.f32 * Double($0) }
     }
 
     private func check(_ s: Shape, tiles: [Int], rng: inout KernelRNG) {
@@ -102,7 +102,7 @@ final class ConvTests: XCTestCase {
     }
 
     /// Statistics. (1) Against the kernel's own y, recomputed in double: the only difference is
-    /// the order of ≤ P double additions, ≤ P·u64·Σ|v| each side → 2·P·u64·Σ|v|.
+    /// the order of ≤ P double additions, ≤ P·Roundoff.f64·Σ|v| each side → 2·P·Roundoff.f64·Σ|v|.
     /// (2) Against __ref's statistics: Σ_p of the per-output y bound for the sum; for the sum of
     /// squares |ŷ² − y²| ≤ (2|y| + b)·b per output; plus the double-order term of (1).
     private func checkStats(_ s: Shape, _ got: Result, _ ref: Result, _ bound: [Double],
@@ -121,8 +121,8 @@ final class ConvTests: XCTestCase {
                 ref2Bound[co] += (2 * abs(Double(ref.y[co * s.p + i])) + b) * b
             }
         }
-        let order1 = abs1.map { 2 * Double(s.p + 2) * u64 * $0 + 4 * u64 }  // + the 0.5 offset's ulp
-        let order2 = abs2.map { 2 * Double(s.p + 2) * u64 * $0 + 4 * u64 }
+        let order1 = abs1.map { 2 * Double(s.p + 2) * Roundoff.f64 * $0 + 4 * Roundoff.f64 }  // + the 0.5 offset's ulp
+        let order2 = abs2.map { 2 * Double(s.p + 2) * Roundoff.f64 * $0 + 4 * Roundoff.f64 }
         assertWithinBounds(got.sum, own1, bounds: order1, "\(what): sum vs own y")
         assertWithinBounds(got.sumsq, own2, bounds: order2, "\(what): sumsq vs own y")
         assertWithinBounds(got.sum, ref.sum, bounds: zip(ref1Bound, order1).map { 2 * ($0 + $1) },
@@ -175,11 +175,11 @@ final class ConvTests: XCTestCase {
         let with = conv(s, x, wt, tile: 16)
         var y = [Float](repeating: .nan, count: s.cout * s.p)
         var scratch = [Float](repeating: 0, count: s.kk * 16)
-        cs_conv2d_cnhw_f32__sgemm(x, wt, s.cin.c, s.cout.c, s.n.c, s.h.c, s.w.c, s.k.c, &y, nil, nil,
+        cs_conv2d_cnhw_f32__sgemm(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, nil, nil,
                                   &scratch, 16)
         assertBitwiseEqual(y, with.y, "sgemm without stats")
         var yr = [Float](repeating: .nan, count: s.cout * s.p)
-        cs_conv2d_cnhw_f32__ref(x, wt, s.cin.c, s.cout.c, s.n.c, s.h.c, s.w.c, s.k.c, &yr, nil, nil)
+        cs_conv2d_cnhw_f32__ref(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &yr, nil, nil)
         assertBitwiseEqual(yr, conv(s, x, wt, tile: nil).y, "ref without stats")
     }
 }

@@ -32,14 +32,14 @@ final class FCTests: XCTestCase {
                     let b = rng.floats(outputs)
                     for bias in [true, false] {
                         var ref = [Float](repeating: .nan, count: n * outputs), opt = ref
-                        cs_fc_f32__ref(x, w, bias ? b : nil, n.c, inputs.c, outputs.c, &ref)
-                        cs_fc_f32__opt(x, w, bias ? b : nil, n.c, inputs.c, outputs.c, &opt)
+                        cs_fc_f32__ref(x, w, bias ? b : nil, n.int32, inputs.int32, outputs.int32, &ref)
+                        cs_fc_f32__opt(x, w, bias ? b : nil, n.int32, inputs.int32, outputs.int32, &opt)
                         var bounds = [Double](repeating: 0, count: n * outputs)
                         for s in 0..<n {
                             for o in 0..<outputs {
                                 var m = bias ? abs(Double(b[o])) : 0
                                 for i in 0..<inputs { m += abs(Double(x[s * inputs + i]) * Double(w[o * inputs + i])) }
-                                bounds[s * outputs + o] = Double(inputs + 2) * u32 * m
+                                bounds[s * outputs + o] = Double(inputs + 2) * Roundoff.f32 * m
                             }
                         }
                         assertWithinBounds(opt, ref, bounds: bounds, "n=\(n) I=\(inputs) O=\(outputs) bias=\(bias)")

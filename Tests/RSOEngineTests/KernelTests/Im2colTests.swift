@@ -8,9 +8,9 @@ final class Im2colTests: XCTestCase {
         // Pre-filled with NaN: an element the kernel forgets to write shows up as a mismatch.
         var col = [Float](repeating: .nan, count: c * k * k * (p1 - p0))
         if opt {
-            cs_im2col_cnhw_f32__opt(x, c.c, n.c, h.c, w.c, k.c, p0, p1, &col)
+            cs_im2col_cnhw_f32__opt(x, c.int32, n.int32, h.int32, w.int32, k.int32, p0, p1, &col)
         } else {
-            cs_im2col_cnhw_f32__ref(x, c.c, n.c, h.c, w.c, k.c, p0, p1, &col)
+            cs_im2col_cnhw_f32__ref(x, c.int32, n.int32, h.int32, w.int32, k.int32, p0, p1, &col)
         }
         return col
     }
@@ -55,7 +55,7 @@ final class Im2colTests: XCTestCase {
     func testOptMatchesRefOnSweptShapes() {
         var rng = KernelRNG(seed: 11)
         for c in [1, 3, 5] {
-            for (n, h, w) in chunkShapes {
+            for (n, h, w) in kernelChunkShapes {
                 let x = rng.floats(c * n * h * w)
                 let p = n * h * w
                 for k in [1, 3, 5] {

@@ -2,10 +2,13 @@
 // element-wise comparisons against per-element error bounds derived from the problem.
 import XCTest
 
-/// Unit roundoff of Float: one correctly rounded float operation has relative error ≤ u = 2⁻²⁴.
-let u32 = 0x1.0p-24
-/// Unit roundoff of Double (2⁻⁵³).
-let u64 = 0x1.0p-53
+/// Unit roundoffs: one correctly rounded operation has relative error ≤ u.
+enum Roundoff {
+    /// Float: u = 2⁻²⁴.
+    static let f32 = 0x1.0p-24
+    /// Double: u = 2⁻⁵³.
+    static let f64 = 0x1.0p-53
+}
 
 /// SplitMix64: a tiny deterministic generator, local to the tests so they depend on nothing else.
 struct KernelRNG {
@@ -85,15 +88,15 @@ func assertBitwiseEqual(_ actual: [Float], _ expected: [Float], _ what: @autoclo
 }
 
 /// Shapes (n, H, W) of CNHW chunks used by the sweeps: 1×1 images, odd and even sides, n = 1 and n > 1.
-let chunkShapes: [(n: Int, h: Int, w: Int)] = [
+let kernelChunkShapes: [(n: Int, h: Int, w: Int)] = [
     (1, 1, 1), (2, 1, 1), (1, 1, 5), (1, 2, 2), (1, 3, 3), (2, 4, 4), (3, 5, 7), (2, 6, 3),
 ]
 
 /// Channel counts used by the sweeps: 1, a few odd ones, a SIMD-width multiple and one past it.
-let channelCounts = [1, 3, 5, 16, 17]
+let kernelChannelCounts = [1, 3, 5, 16, 17]
 
 /// Row lengths around the AVX2 float width (8) and a 64-element block.
-let rowLengths = [1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 100]
+let kernelRowLengths = [1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 100]
 
 extension Int {
     /// The C `int` the imported kernel signatures take.

@@ -6,8 +6,8 @@ final class LossTests: XCTestCase {
         var correct: Int32 = -1
         let n = labels.count
         let loss = opt
-            ? cs_softmax_xent_f32__opt(logits, labels, n.c, k.c, &correct)
-            : cs_softmax_xent_f32__ref(logits, labels, n.c, k.c, &correct)
+            ? cs_softmax_xent_f32__opt(logits, labels, n.int32, k.int32, &correct)
+            : cs_softmax_xent_f32__ref(logits, labels, n.int32, k.int32, &correct)
         return (loss, Int(correct))
     }
 
@@ -54,7 +54,7 @@ final class LossTests: XCTestCase {
     }
 
     /// __opt vs __ref on random batches (K = 1, 2, 10, 17; n = 1, 7, 64) incl. forced ties. Both
-    /// work in double on exactly converted logits; per sample |Δ| ≤ 8·u64·(|m| + |l_label| + log K
+    /// work in double on exactly converted logits; per sample |Δ| ≤ 8·Roundoff.f64·(|m| + |l_label| + log K
     /// + 1) covers different exp-summation orders and the final additions; summed over samples.
     func testOptMatchesRef() {
         var rng = KernelRNG(seed: 71)
@@ -71,7 +71,7 @@ final class LossTests: XCTestCase {
                 var bound = 0.0
                 for s in 0..<n {
                     let row = logits[(s * k)..<((s + 1) * k)]
-                    bound += 8 * u64 * (Double(row.max()!).magnitude + Double(row[s * k + Int(labels[s])]).magnitude
+                    bound += 8 * Roundoff.f64 * (Double(row.max()!).magnitude + Double(row[s * k + Int(labels[s])]).magnitude
                         + log(Double(k)) + 1)
                 }
                 XCTAssertEqual(lo, lr, accuracy: bound, "K=\(k) n=\(n)")

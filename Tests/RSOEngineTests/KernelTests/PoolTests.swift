@@ -5,9 +5,9 @@ final class PoolTests: XCTestCase {
     private func avgpool2(_ x: [Float], c: Int, n: Int, h: Int, w: Int, opt: Bool) -> [Float] {
         var y = [Float](repeating: .nan, count: c * n * (h / 2) * (w / 2))
         if opt {
-            cs_avgpool2_cnhw_f32__opt(x, c.c, n.c, h.c, w.c, &y)
+            cs_avgpool2_cnhw_f32__opt(x, c.int32, n.int32, h.int32, w.int32, &y)
         } else {
-            cs_avgpool2_cnhw_f32__ref(x, c.c, n.c, h.c, w.c, &y)
+            cs_avgpool2_cnhw_f32__ref(x, c.int32, n.int32, h.int32, w.int32, &y)
         }
         return y
     }
@@ -33,8 +33,8 @@ final class PoolTests: XCTestCase {
     /// Bound: 4u·Σ|x|/4 = u·Σ|x|.
     func testAvgpool2OptMatchesRef() {
         var rng = KernelRNG(seed: 41)
-        for c in channelCounts {
-            for (n, h, w) in chunkShapes + [(2, 8, 9), (1, 9, 8), (2, 28, 28), (1, 33, 17)] {
+        for c in kernelChannelCounts {
+            for (n, h, w) in kernelChunkShapes + [(2, 8, 9), (1, 9, 8), (2, 28, 28), (1, 33, 17)] {
                 let x = rng.floats(c * n * h * w, -3, 3)
                 let ref = avgpool2(x, c: c, n: n, h: h, w: w, opt: false)
                 let opt = avgpool2(x, c: c, n: n, h: h, w: w, opt: true)
@@ -47,7 +47,7 @@ final class PoolTests: XCTestCase {
                             for dy in 0..<2 {
                                 for dx in 0..<2 { s += abs(Double(x[(plane * h + 2 * oy + dy) * w + 2 * ox + dx])) }
                             }
-                            bounds[(plane * ho + oy) * wo + ox] = u32 * s
+                            bounds[(plane * ho + oy) * wo + ox] = Roundoff.f32 * s
                         }
                     }
                 }
@@ -75,18 +75,18 @@ final class PoolTests: XCTestCase {
     /// with 1/HW rounded: 2 more roundings; __ref rounds once. Bound: (HW + 3)·u·Σ|x|/HW.
     func testGlobalAvgpoolOptMatchesRef() {
         var rng = KernelRNG(seed: 42)
-        for c in channelCounts {
+        for c in kernelChannelCounts {
             for n in [1, 3] {
                 for hw in [1, 4, 7, 8, 9, 49, 64, 65, 784] {
                     let x = rng.floats(c * n * hw, -1, 3)
                     var ref = [Float](repeating: .nan, count: n * c), opt = ref
-                    cs_global_avgpool_cnhw_f32__ref(x, c.c, n.c, hw, &ref)
-                    cs_global_avgpool_cnhw_f32__opt(x, c.c, n.c, hw, &opt)
+                    cs_global_avgpool_cnhw_f32__ref(x, c.int32, n.int32, hw, &ref)
+                    cs_global_avgpool_cnhw_f32__opt(x, c.int32, n.int32, hw, &opt)
                     var bounds = [Double](repeating: 0, count: n * c)
                     for ch in 0..<c {
                         for s in 0..<n {
                             let sumAbs = x[((ch * n + s) * hw)..<((ch * n + s + 1) * hw)].reduce(0.0) { $0 + abs(Double($1)) }
-                            bounds[s * c + ch] = Double(hw + 3) * u32 * sumAbs / Double(hw)
+                            bounds[s * c + ch] = Double(hw + 3) * Roundoff.f32 * sumAbs / Double(hw)
                         }
                     }
                     assertWithinBounds(opt, ref, bounds: bounds, "C=\(c) n=\(n) HW=\(hw)")

@@ -7,9 +7,9 @@ final class ResidualTests: XCTestCase {
         -> [Float] {
         var out = y
         if opt {
-            cs_residual_add_cnhw_f32__opt(&out, skip, cy.c, cskip.c, l, relu.c)
+            cs_residual_add_cnhw_f32__opt(&out, skip, cy.int32, cskip.int32, l, relu.int32)
         } else {
-            cs_residual_add_cnhw_f32__ref(&out, skip, cy.c, cskip.c, l, relu.c)
+            cs_residual_add_cnhw_f32__ref(&out, skip, cy.int32, cskip.int32, l, relu.int32)
         }
         return out
     }
@@ -27,9 +27,9 @@ final class ResidualTests: XCTestCase {
 
     func testOptMatchesRefOnSweptShapes() {
         var rng = KernelRNG(seed: 61)
-        for cy in channelCounts {
+        for cy in kernelChannelCounts {
             for cskip in Set([0, 1, cy / 2, cy - 1, cy]).filter({ $0 >= 0 && $0 <= cy }).sorted() {
-                for l in rowLengths {
+                for l in kernelRowLengths {
                     let y = rng.floats(cy * l), skip = rng.floats(cskip * l)
                     for relu in [0, 1] {
                         let ref = add(y, skip, cy: cy, cskip: cskip, l: l, relu: relu, opt: false)
