@@ -162,20 +162,25 @@ public final class ForwardExecutor {
     /// `ForwardPlan.liveTensors`) must hold valid data. With `.batch`, a BN whose conv did not run
     /// in this call keeps the statistics of the previous call.
     @discardableResult
-    public func run(from startStep: Int = 0, to endStep: Int? = nil, bn: BNMode = .batch) -> BatchResult {
+    ///
+    /// `collectStatistics` makes convs accumulate their per-chunk sums even with `.fixed` BN, so
+    /// `convStatisticsSums` can build population statistics layer by layer.
+    public func run(from startStep: Int = 0, to endStep: Int? = nil, bn: BNMode = .batch,
+                    collectStatistics: Bool = false) -> BatchResult {
         let end = endStep ?? plan.steps.count
         precondition(batchSize > 0, "no batch loaded")
-        var collect = true
+        var batchMode = true
         if case .fixed(let stats) = bn {
-            collect = false
+            batchMode = false
             install(stats)
         }
+        let collect = batchMode || collectStatistics
         let lastStage = plan.stages.count - 1
         for (si, stage) in plan.stages.enumerated() where stage.upperBound > startStep && stage.lowerBound < end {
             let first = max(stage.lowerBound, startStep)
             let last = min(stage.upperBound, end)
             let withLoss = si == lastStage && last == plan.steps.count
-            if collect, stage.lowerBound > startStep {
+            if batchMode, stage.lowerBound > startStep {
                 finalizeStatistics(forStepAt: stage.lowerBound)
             }
             scheduler.forEachChunk(chunkCount) { c, worker in
@@ -207,6 +212,20 @@ public final class ForwardExecutor {
             }
         }
         return BNStatistics(mean: m, variance: v)
+    }
+
+    /// Per-channel sum and sum of squares of conv `layer`'s output over the loaded batch, reduced in
+    /// chunk order (valid after a run that collected statistics and ran that conv).
+    public func convStatisticsSums(layer d: Int) -> (sum: [Double], sumSquares: [Double]) {
+        let channels = parameters.network.layers[d].outputs
+        var sum = [Double](repeating: 0, count: channels), sq = sum
+        for c in 0..<chunkCount {
+            for ch in 0..<channels {
+                sum[ch] += chunkSums[d]![c * channels + ch]
+                sq[ch] += chunkSumSqs[d]![c * channels + ch]
+            }
+        }
+        return (sum, sq)
     }
 
     private func install(_ stats: BNStatistics) {

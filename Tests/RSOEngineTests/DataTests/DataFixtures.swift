@@ -160,6 +160,7 @@ enum DataFixtures {
             _ = try body()
             XCTFail("expected a DataError (\(kind)), got success", file: file, line: line)
         } catch let error as DataError {
+            if ProcessInfo.processInfo.environment["RSO_PRINT_ERRORS"] != nil { print("DataError: \(error)") }
             XCTAssertEqual(error.kind, kind, "\(error)", file: file, line: line)
             for f in fragments {
                 XCTAssertTrue(error.description.contains(f), "message lacks “\(f)”: \(error)", file: file, line: line)

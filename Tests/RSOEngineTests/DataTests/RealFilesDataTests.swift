@@ -56,7 +56,9 @@ final class RealFilesDataTests: XCTestCase {
     func testCIFAR10LoadsWithOfficialCountsLabelsAndStatistics() throws {
         let dir = try DataFixtures.realDirectory("cifar-10-batches-bin")
         let parent = (dir as NSString).deletingLastPathComponent
+        let start = Date()
         let splits = try DatasetSplits.load(format: .cifar10, directory: parent)  // via the subfolder
+        print("CIFAR-10 load: \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
         XCTAssertEqual(splits.directory, dir)
         XCTAssertEqual(splits.train.count, 50_000)
         XCTAssertEqual(splits.test.count, 10_000)

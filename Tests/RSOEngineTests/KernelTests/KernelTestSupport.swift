@@ -100,5 +100,5 @@ let kernelRowLengths = [1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 100]
 
 extension Int {
     /// The C `int` the imported kernel signatures take.
-    var c: Int32 { Int32(self) }
+    var int32: Int32 { Int32(self) }
 }

@@ -1,7 +1,7 @@
 import CSupport
 import XCTest
 
-final class PoolTests: XCTestCase {
+final class PoolKernelTests: XCTestCase {
     private func avgpool2(_ x: [Float], c: Int, n: Int, h: Int, w: Int, opt: Bool) -> [Float] {
         var y = [Float](repeating: .nan, count: c * n * (h / 2) * (w / 2))
         if opt {

@@ -1,7 +1,7 @@
 import CSupport
 import XCTest
 
-final class BatchNormTests: XCTestCase {
+final class BatchNormKernelTests: XCTestCase {
     /// Random BN parameters: γ of both signs, β, a positive variance, a mean near the data's.
     struct Params {
         var gamma: [Float], beta: [Float], mean: [Double], variance: [Double]

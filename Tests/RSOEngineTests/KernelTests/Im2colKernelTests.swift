@@ -2,7 +2,7 @@ import CSupport
 import XCTest
 
 /// im2col only copies values or writes zeros, so every comparison here is exact: no tolerance.
-final class Im2colTests: XCTestCase {
+final class Im2colKernelTests: XCTestCase {
     private func im2col(_ x: [Float], c: Int, n: Int, h: Int, w: Int, k: Int, p0: Int, p1: Int,
                         opt: Bool) -> [Float] {
         // Pre-filled with NaN: an element the kernel forgets to write shows up as a mismatch.

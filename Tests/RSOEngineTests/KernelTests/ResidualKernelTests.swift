@@ -2,7 +2,7 @@ import CSupport
 import XCTest
 
 /// Both twins do one float add per element (and the same ReLU), so they must agree bit for bit.
-final class ResidualTests: XCTestCase {
+final class ResidualKernelTests: XCTestCase {
     private func add(_ y: [Float], _ skip: [Float], cy: Int, cskip: Int, l: Int, relu: Int, opt: Bool)
         -> [Float] {
         var out = y

@@ -1,7 +1,7 @@
 import CSupport
 import XCTest
 
-final class FCTests: XCTestCase {
+final class FCKernelTests: XCTestCase {
     /// y[n][O] = x[n][I]·w[O][I]ᵀ + b, small integers: exact. Also b == NULL.
     func testHandComputed() {
         let x: [Float] = [1, 2,

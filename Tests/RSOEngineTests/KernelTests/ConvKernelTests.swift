@@ -1,7 +1,7 @@
 import CSupport
 import XCTest
 
-final class ConvTests: XCTestCase {
+final class ConvKernelTests: XCTestCase {
     struct Shape: CustomStringConvertible {
         var cin, cout, n, h, w, k: Int
         var p: Int { n * h * w }

@@ -1,7 +1,7 @@
 import CSupport
 import XCTest
 
-final class LossTests: XCTestCase {
+final class LossKernelTests: XCTestCase {
     private func xent(_ logits: [Float], _ labels: [UInt8], k: Int, opt: Bool) -> (Double, Int) {
         var correct: Int32 = -1
         let n = labels.count

@@ -1,0 +1,236 @@
+import Foundation
+
+/// RSO training (paper Algorithm 1 and its §4 variants) over a chunked forward executor.
+///
+/// A cycle visits units in order — the parameter layers from the classifier back to the input
+/// (weight and layer sampling) or the whole network (network sampling) — and runs each unit's
+/// steps. A weight step draws a fresh batch and a Δ, evaluates W, W+Δ and W−Δ on that batch and
+/// keeps the lowest objective (a tie keeps W). Every random draw comes from seeded streams whose
+/// state is checkpointed, so a resumed run ends with the same weights, bit for bit.
+public final class Trainer {
+    public enum StopReason: Sendable, Equatable { case finished, interrupted, trialLimit }
+
+    public let options: TrainingOptions
+    public let parameters: NetworkParameters
+    public let train: Dataset
+    public let test: Dataset
+    public let executor: ForwardExecutor
+    public let visit: VisitPlan
+    public let sigma: SigmaSchedule
+    public internal(set) var state: TrainerState
+    public var observer: TrainingObserver?
+    /// Evaluate the test set every this many cycles (and at the end).
+    public var evalEvery = 1
+    public internal(set) var evaluations: [EvaluationRecord] = []
+
+    var batchRNG: SeededGenerator
+    var deltaRNG: SeededGenerator
+    var sampler: BatchSampler
+    let batchIndices: UnsafeMutableBufferPointer<Int32>
+    /// Backup and Δ buffers for joint (layer/network) perturbations, sized |W| once.
+    let jointBackup: UnsafeMutableBufferPointer<Float>
+    let jointDelta: UnsafeMutableBufferPointer<Float>
+    var cache: ActivationCache?
+    let bnSteps: [Int]
+    let clock = ContinuousClock()
+    var processStart: ContinuousClock.Instant
+
+    /// A fresh run: He-normal weights from `options.seed`, σ_d measured from them.
+    public convenience init(options: TrainingOptions, train: Dataset, test: Dataset,
+                            scheduler: ChunkScheduler) throws {
+        guard let net = NetworkZoo.network(named: options.net) else {
+            throw TrainingError("unknown network \(options.net); expected one of \(NetworkZoo.names.joined(separator: ", "))")
+        }
+        let params = NetworkParameters.heNormal(network: net, seed: options.seed)
+        let sigma = SigmaSchedule(parameters: params, scale: options.sigmaScale, cycles: options.cycles,
+                                  finalRatio: options.sigmaFinalRatio)
+        try self.init(options: options, parameters: params, sigma: sigma, state: TrainerState(),
+                      batchRNG: .stream(seed: options.seed, label: "batches"),
+                      deltaRNG: .stream(seed: options.seed, label: "deltas"),
+                      sampler: BatchSampler(count: train.count), train: train, test: test, scheduler: scheduler)
+    }
+
+    init(options: TrainingOptions, parameters: NetworkParameters, sigma: SigmaSchedule, state: TrainerState,
+         batchRNG: SeededGenerator, deltaRNG: SeededGenerator, sampler: BatchSampler,
+         train: Dataset, test: Dataset, scheduler: ChunkScheduler) throws {
+        try Self.validate(options, train: train, network: parameters.network)
+        self.options = options
+        self.parameters = parameters
+        self.train = train
+        self.test = test
+        self.sigma = sigma
+        self.state = state
+        self.batchRNG = batchRNG
+        self.deltaRNG = deltaRNG
+        self.sampler = sampler
+        visit = VisitPlan(network: parameters.network, order: options.order)
+        executor = ForwardExecutor(parameters: parameters, capacity: options.batch, scheduler: scheduler)
+        batchIndices = .allocate(capacity: options.batch)
+        let w = parameters.network.weightCount
+        jointBackup = .allocate(capacity: w)
+        jointDelta = .allocate(capacity: w)
+        let plan = executor.plan
+        bnSteps = parameters.network.layers.indices.map { d in
+            plan.steps.firstIndex { step in
+                switch step.kind {
+                case .batchNorm(let l, _), .batchNormPool(let l, _): return l == d
+                default: return false
+                }
+            } ?? plan.layerStep[d]
+        }
+        processStart = clock.now
+    }
+
+    deinit {
+        batchIndices.deallocate()
+        jointBackup.deallocate()
+        jointDelta.deallocate()
+    }
+
+    static func validate(_ o: TrainingOptions, train: Dataset, network: NetworkSpec) throws {
+        if o.batch < 1 || o.batch > train.count {
+            throw TrainingError("--batch must be between 1 and the training set size \(train.count), got \(o.batch)")
+        }
+        if o.cycles < 1 { throw TrainingError("--cycles must be at least 1, got \(o.cycles)") }
+        if !(o.sigmaScale > 0) { throw TrainingError("--sigma-scale must be positive, got \(o.sigmaScale)") }
+        if !(o.sigmaFinalRatio > 0 && o.sigmaFinalRatio <= 1) {
+            throw TrainingError("--sigma-final-ratio must be in (0, 1], got \(o.sigmaFinalRatio)")
+        }
+        if !(o.weightDecay >= 0) { throw TrainingError("--weight-decay must be ≥ 0, got \(o.weightDecay)") }
+        if o.bnSamples < 1 { throw TrainingError("--bn-samples must be positive, got \(o.bnSamples)") }
+        if train.channels != network.inputChannels || train.height != network.inputHeight || train.width != network.inputWidth {
+            throw TrainingError("\(network.name) expects \(network.inputChannels)×\(network.inputHeight)×\(network.inputWidth) images, the data set has \(train.channels)×\(train.height)×\(train.width)")
+        }
+    }
+
+    // MARK: Units
+
+    /// Units of a cycle: layers in visiting order, or one "network" unit.
+    public var unitCount: Int { options.sampling == .network ? 1 : visit.layers.count }
+
+    /// The parameter layer of unit `u` (nil: the whole network).
+    public func unitLayer(_ u: Int) -> Int? { options.sampling == .network ? nil : visit.layers[u] }
+
+    public func unitSteps(_ u: Int) -> Int {
+        switch options.sampling {
+        case .weight: return visit.slotCount(layer: visit.layers[u])
+        case .layer: return parameters.network.layers[visit.layers[u]].weightCount
+        case .network: return parameters.network.weightCount
+        }
+    }
+
+    /// Steps in one cycle (all units).
+    public var stepsPerCycle: Int { (0..<unitCount).reduce(0) { $0 + unitSteps($1) } }
+
+    public var elapsed: Double { state.elapsedBefore + seconds(clock.now - processStart) }
+
+    func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    // MARK: Loop
+
+    /// Runs until the schedule ends, `shouldStop` turns true (checked between steps: the step in
+    /// flight always finishes) or `maxTrials` steps have run in this call. `safePoint` is called
+    /// between steps so the caller can write time-based checkpoints; `cycleEnd` after each cycle.
+    public func run(maxTrials: Int? = nil, shouldStop: () -> Bool = { false },
+                    safePoint: (Trainer) -> Void = { _ in }, cycleEnd: (Trainer) -> Void = { _ in }) -> StopReason {
+        var ranHere = 0
+        while state.cycle < options.cycles {
+            var cycleStart = clock.now
+            while state.unit < unitCount {
+                let u = state.unit
+                let steps = unitSteps(u)
+                let info = prepareUnit(u)
+                observer?.unitStarted(info)
+                let unitStart = clock.now
+                let firstPosition = state.position
+                while state.position < steps {
+                    if shouldStop() { return .interrupted }
+                    if let m = maxTrials, ranHere >= m { return .trialLimit }
+                    let decision = step(unit: u, position: state.position)
+                    state.unitCounters.record(decision)
+                    state.cycleCounters.record(decision)
+                    if let d = unitLayer(u), options.sampling == .weight,
+                       visit.mergesAfter(layer: d, position: state.position, update: options.update) {
+                        mergePending()
+                    }
+                    state.position += 1
+                    state.trials += 1
+                    ranHere += 1
+                    observer?.stepFinished(info, position: state.position, decision: decision, totalTrials: state.trials)
+                    safePoint(self)
+                }
+                let dt = seconds(clock.now - unitStart)
+                let c = state.unitCounters
+                observer?.unitFinished(UnitSummary(
+                    cycle: state.cycle + 1, layer: info.name, steps: steps, trainLoss: c.meanLoss,
+                    acceptPlus: c.plus, acceptMinus: c.minus, kept: c.kept,
+                    trialsPerSecond: dt > 0 ? Double(steps - firstPosition) / dt : 0, elapsed: elapsed, sigma: info.sigma))
+                cache = nil
+                state.unit += 1
+                state.position = 0
+                state.unitCounters = DecisionCounters()
+            }
+            let c = state.cycleCounters
+            observer?.cycleFinished(CycleSummary(cycle: state.cycle + 1, trainLoss: c.meanLoss, acceptPlus: c.plus,
+                                                 acceptMinus: c.minus, kept: c.kept,
+                                                 seconds: seconds(clock.now - cycleStart), elapsed: elapsed))
+            state.cycle += 1
+            state.unit = 0
+            state.cycleCounters = DecisionCounters()
+            if state.cycle % max(1, evalEvery) == 0 || state.cycle == options.cycles { evaluate() }
+            cycleEnd(self)
+            cycleStart = clock.now
+        }
+        state.finished = true
+        return .finished
+    }
+
+    /// Test accuracy and loss of the current weights (population BN statistics, see Evaluator).
+    @discardableResult
+    public func evaluate() -> EvaluationRecord {
+        let r = Evaluator.run(executor: executor, train: train, test: test, statisticsSamples: options.bnSamples,
+                              seed: options.seed)
+        let record = EvaluationRecord(cycle: state.cycle, testAccuracy: r.accuracy, testLoss: r.loss,
+                                      samples: r.count, elapsed: elapsed)
+        evaluations.append(record)
+        observer?.evaluated(record)
+        return record
+    }
+
+    /// Builds the activation cache of the unit's layer when caching applies.
+    func prepareUnit(_ u: Int) -> UnitInfo {
+        let layer = unitLayer(u)
+        var cached = false
+        if let d = layer, options.cache, executor.plan.layerStep[d] > 0 {
+            let idx = PopulationStatistics.sampleIndices(datasetCount: train.count, samples: options.bnSamples,
+                                                         seed: options.seed, label: "cache-\(state.cycle)-\(u)")
+            let stats = PopulationStatistics.compute(executor: executor, dataset: train, indices: idx, belowLayer: d)
+            cache = ActivationCache(executor: executor, dataset: train, layer: d, statistics: stats)
+            cached = true
+        }
+        let name = layer.map { parameters.network.layers[$0].name } ?? "network"
+        let s = layer.map { sigma.sigma(layer: $0, cycle: state.cycle) } ?? sigma.sigma(layer: 0, cycle: state.cycle)
+        return UnitInfo(cycle: state.cycle + 1, cycles: options.cycles, name: name, steps: unitSteps(u), sigma: s,
+                        cached: cached)
+    }
+
+    func mergePending() {
+        for p in state.pending { tensor(layer: p.layer, kind: p.kind)[p.index] = p.value }
+        state.pending.removeAll(keepingCapacity: true)
+    }
+
+    func tensor(layer d: Int, kind: ParameterKind) -> ParameterTensor {
+        switch kind {
+        case .weight: return parameters.weights[d]
+        case .gamma: return parameters.gammas[d]!
+        case .beta, .bias: return parameters.betasOrBias[d]
+        }
+    }
+}
+
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ d: String) { description = d }
+}

@@ -1,0 +1,73 @@
+/// Every option of the RSO algorithm (paper Algorithm 1 and the variants of §4).
+public enum DeltaDistribution: String, Codable, CaseIterable, Sendable {
+    /// N(0, σ)
+    case gaussian
+    /// U(−2σ, 2σ)
+    case uniform
+    /// one of {−σ, 0, σ}, equally likely
+    case template
+}
+
+public enum VisitOrder: String, Codable, CaseIterable, Sendable {
+    /// one output neuron's weights at a time (the paper's default)
+    case outputMajor = "output-major"
+    /// input channel by input channel, all output neurons for each
+    case inputMajor = "input-major"
+}
+
+public enum SamplingLevel: String, Codable, CaseIterable, Sendable {
+    /// one weight per step (RSO)
+    case weight
+    /// all weights of a layer jointly per step, N(0, σ_d/10) each (§4.2 baseline)
+    case layer
+    /// all weights of the network jointly per step (§4.2 baseline)
+    case network
+}
+
+public enum UpdateScheme: String, Codable, CaseIterable, Sendable {
+    /// every accepted change is applied before the next trial
+    case sequential
+    /// trials of one output neuron all start from the neuron's initial state; merged after it
+    case neuronParallel = "neuron-parallel"
+    /// trials of one layer all start from the layer's initial state; merged after it
+    case layerParallel = "layer-parallel"
+}
+
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    public var net: String
+    public var batch: Int = 5000
+    public var cycles: Int = 50
+    public var sigmaScale: Double = 1
+    public var sigmaFinalRatio: Double = 0.1
+    public var order: VisitOrder = .outputMajor
+    public var delta: DeltaDistribution = .gaussian
+    public var weightDecay: Double = 0
+    public var sampling: SamplingLevel = .weight
+    public var update: UpdateScheme = .sequential
+    public var cache: Bool = true
+    public var seed: UInt64 = 1
+    /// Training samples for BN population statistics (evaluation and the activation cache).
+    public var bnSamples: Int = 10_000
+
+    public init(net: String) { self.net = net }
+
+    /// Options that change the trajectory: a resumed run must match them exactly.
+    public func differences(from other: TrainingOptions) -> [String] {
+        var d: [String] = []
+        func check<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { d.append("\(name): checkpoint \(b), now \(a)") } }
+        check("--net", net, other.net)
+        check("--batch", batch, other.batch)
+        check("--cycles", cycles, other.cycles)
+        check("--sigma-scale", sigmaScale, other.sigmaScale)
+        check("--sigma-final-ratio", sigmaFinalRatio, other.sigmaFinalRatio)
+        check("--order", order.rawValue, other.order.rawValue)
+        check("--delta", delta.rawValue, other.delta.rawValue)
+        check("--weight-decay", weightDecay, other.weightDecay)
+        check("--sampling", sampling.rawValue, other.sampling.rawValue)
+        check("--update", update.rawValue, other.update.rawValue)
+        check("--cache", cache, other.cache)
+        check("--seed", seed, other.seed)
+        check("--bn-samples", bnSamples, other.bnSamples)
+        return d
+    }
+}
