@@ -234,7 +234,7 @@ public struct SafeTensors: Sendable, Equatable {
         }
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(headerBytes))
+            object = try JSONSerialization.jsonObject(with: Data(headerBytes), options: [.fragmentsAllowed])
         } catch {
             let why = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
             throw fail("header (\(headerLength) bytes) is not valid JSON: \(why); it begins \(preview(headerBytes))")

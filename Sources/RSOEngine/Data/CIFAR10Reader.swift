@@ -36,14 +36,17 @@ enum CIFAR10Reader {
         return RawSplit(count: total, channels: channels, height: side, width: side, pixels: pixels, labels: labels)
     }
 
-    @_optimize(speed)
     private static func copyRecords(_ bytes: UnsafeBufferPointer<UInt8>, path: String, first: Int,
                                     pixels: inout [UInt8], labels: inout [UInt8]) throws {
         let src = bytes.baseAddress!
         let maxLabel = UInt8(Dataset.classCount - 1)
-        for r in 0..<recordsPerFile where src[r * recordBytes] > maxLabel {
-            throw DataError(.badLabel, file: path,
-                            "label \(src[r * recordBytes]) in record \(r) is outside 0…\(maxLabel)")
+        var r = 0
+        while r < recordsPerFile {
+            if src[r * recordBytes] > maxLabel {
+                throw DataError(.badLabel, file: path,
+                                "label \(src[r * recordBytes]) in record \(r) is outside 0…\(maxLabel)")
+            }
+            r += 1
         }
         pixels.withUnsafeMutableBufferPointer { dst in
             labels.withUnsafeMutableBufferPointer { lab in

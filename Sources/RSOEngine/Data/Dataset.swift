@@ -100,23 +100,24 @@ public struct DatasetSplits: Sendable {
     }
 }
 
-/// Per-channel statistics and normalisation of 8-bit pixels (hot loops, optimised even in debug).
+/// Per-channel statistics and normalisation of 8-bit pixels.
+///
+/// The hot loops are small pointer functions with `while` loops: in a debug build (-Onone) a
+/// `for k in 0..<n` loop calls the range iterator for every element, 5–10× slower.
 enum Normalization {
     /// Mean and (population) standard deviation per channel on the [0, 1] scale, through a 256-bin
     /// histogram per channel: the sums are exact integers, the final arithmetic is in double.
     /// A constant channel gets std 1 (nothing to scale).
-    @_optimize(speed)
     static func channelStatistics(of raw: RawSplit) -> (mean: [Double], std: [Double]) {
         let plane = raw.height * raw.width
-        var histogram = [Int](repeating: 0, count: raw.channels * 256)
+        // Four interleaved histograms per channel break the store-to-load dependency of repeated bytes.
+        var histogram = [Int](repeating: 0, count: raw.channels * 4 * 256)
         raw.pixels.withUnsafeBufferPointer { px in
             histogram.withUnsafeMutableBufferPointer { h in
-                guard let src = px.baseAddress else { return }
+                guard let src = px.baseAddress, let hist = h.baseAddress else { return }
                 for i in 0..<raw.count {
                     for c in 0..<raw.channels {
-                        let p = src + (i * raw.channels + c) * plane
-                        let hc = h.baseAddress! + c * 256
-                        for k in 0..<plane { hc[Int(p[k])] &+= 1 }
+                        accumulateHistogram(src + (i * raw.channels + c) * plane, count: plane, into: hist + c * 1024)
                     }
                 }
             }
@@ -129,9 +130,10 @@ enum Normalization {
             var s1: UInt64 = 0
             var s2: UInt64 = 0
             for v in 0..<256 {
-                let h = UInt64(histogram[c * 256 + v])
-                s1 += h * UInt64(v)
-                s2 += h * UInt64(v * v)
+                var h = 0
+                for part in 0..<4 { h += histogram[c * 1024 + part * 256 + v] }
+                s1 += UInt64(h) * UInt64(v)
+                s2 += UInt64(h) * UInt64(v * v)
             }
             let m = Double(s1) / n
             let variance = max(0, Double(s2) / n - m * m)
@@ -143,7 +145,6 @@ enum Normalization {
     }
 
     /// (pixel/255 − mean[c]) / std[c] through a 256-entry table per channel.
-    @_optimize(speed)
     static func normalized(_ raw: RawSplit, name: String, mean: [Double], std: [Double]) -> Dataset {
         var table = [Float](repeating: 0, count: raw.channels * 256)
         for c in 0..<raw.channels {
@@ -154,14 +155,11 @@ enum Normalization {
         let images = [Float](unsafeUninitializedCapacity: total) { dst, initialized in
             raw.pixels.withUnsafeBufferPointer { px in
                 table.withUnsafeBufferPointer { t in
-                    guard let src = px.baseAddress, let out = dst.baseAddress else { return }
+                    guard let src = px.baseAddress, let out = dst.baseAddress, let lut = t.baseAddress else { return }
                     for i in 0..<raw.count {
                         for c in 0..<raw.channels {
                             let offset = (i * raw.channels + c) * plane
-                            let tc = t.baseAddress! + c * 256
-                            let p = src + offset
-                            let o = out + offset
-                            for k in 0..<plane { o[k] = tc[Int(p[k])] }
+                            map(src + offset, through: lut + c * 256, into: out + offset, count: plane)
                         }
                     }
                 }
@@ -170,5 +168,31 @@ enum Normalization {
         }
         return Dataset(name: name, count: raw.count, channels: raw.channels, height: raw.height,
                        width: raw.width, images: images, labels: raw.labels)
+    }
+
+    /// hist[part·256 + v] += 1 for every byte v of src[0..<count] (part = k mod 4).
+    static func accumulateHistogram(_ src: UnsafePointer<UInt8>, count: Int, into hist: UnsafeMutablePointer<Int>) {
+        var k = 0
+        while k + 4 <= count {
+            hist[Int(src[k])] &+= 1
+            hist[256 + Int(src[k + 1])] &+= 1
+            hist[512 + Int(src[k + 2])] &+= 1
+            hist[768 + Int(src[k + 3])] &+= 1
+            k += 4
+        }
+        while k < count {
+            hist[Int(src[k])] &+= 1
+            k += 1
+        }
+    }
+
+    /// dst[k] = table[src[k]] for k in 0..<count.
+    static func map(_ src: UnsafePointer<UInt8>, through table: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
+                    count: Int) {
+        var k = 0
+        while k < count {
+            dst[k] = table[Int(src[k])]
+            k += 1
+        }
     }
 }

@@ -41,11 +41,14 @@ enum FileBytes {
             | UInt32(bytes[offset + 3])
     }
 
-    /// Index of the first byte > `maxValue`, or nil. Hot over a whole label file, hence optimised
-    /// even in debug builds.
-    @_optimize(speed)
+    /// Index of the first byte > `maxValue`, or nil (a `while` loop: cheap in debug builds too).
     static func firstIndex(in bytes: UnsafeBufferPointer<UInt8>, above maxValue: UInt8) -> Int? {
-        for i in 0..<bytes.count where bytes[i] > maxValue { return i }
+        guard let p = bytes.baseAddress else { return nil }
+        var i = 0
+        while i < bytes.count {
+            if p[i] > maxValue { return i }
+            i += 1
+        }
         return nil
     }
 }

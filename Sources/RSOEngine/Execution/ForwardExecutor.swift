@@ -60,6 +60,9 @@ public final class ForwardExecutor {
     public init(parameters: NetworkParameters, capacity: Int, chunkSamples: Int = 32,
                 scheduler: ChunkScheduler = SerialScheduler(), kernels: KernelSet = .optimized) {
         precondition(capacity > 0 && chunkSamples > 0)
+        // The engine owns parallelism: BLAS stays single-threaded (a threaded sgemm also splits
+        // its work by thread count, which would make results depend on it).
+        cs_blas_set_threads(1)
         let plan = ForwardPlan(network: parameters.network)
         self.plan = plan
         self.parameters = parameters

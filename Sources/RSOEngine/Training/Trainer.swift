@@ -36,9 +36,10 @@ public final class Trainer {
     var processStart: ContinuousClock.Instant
 
     /// A fresh run: He-normal weights from `options.seed`, σ_d measured from them.
+    /// `network` overrides the zoo lookup of `options.net` (tests use small networks).
     public convenience init(options: TrainingOptions, train: Dataset, test: Dataset,
-                            scheduler: ChunkScheduler) throws {
-        guard let net = NetworkZoo.network(named: options.net) else {
+                            scheduler: ChunkScheduler, network: NetworkSpec? = nil) throws {
+        guard let net = network ?? NetworkZoo.network(named: options.net) else {
             throw TrainingError("unknown network \(options.net); expected one of \(NetworkZoo.names.joined(separator: ", "))")
         }
         let params = NetworkParameters.heNormal(network: net, seed: options.seed)

@@ -24,7 +24,16 @@ public struct PendingChange: Codable, Equatable, Sendable {
     public var layer: Int
     public var kind: ParameterKind
     public var index: Int
-    public var value: Float
+    /// Stored as its bit pattern so a checkpoint restores it exactly.
+    public var valueBits: UInt32
+    public var value: Float { Float(bitPattern: valueBits) }
+
+    public init(layer: Int, kind: ParameterKind, index: Int, value: Float) {
+        self.layer = layer
+        self.kind = kind
+        self.index = index
+        valueBits = value.bitPattern
+    }
 }
 
 /// Outcome counts: +Δ accepted, −Δ accepted, W kept; and the loss of the kept state summed.

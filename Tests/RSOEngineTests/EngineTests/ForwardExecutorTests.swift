@@ -44,7 +44,11 @@ final class ForwardExecutorTests: XCTestCase {
         XCTAssertTrue(stats.allSatisfy { $0 == stats[0] })
     }
 
-    /// Running from a cached layer-d input gives exactly the full forward's result.
+    /// Running from a cached layer-d input gives the full forward's result. Not bit for bit:
+    /// OpenBLAS's edge micro-kernels sum in a different order than its main kernel, so a sample's
+    /// conv output can move by an ulp with its column position in the tile (the cache was built in
+    /// dataset order, the batch is gathered in random order). A few ulps per activation ⇒ 1e-6
+    /// relative on the summed loss is generous and still catches any real mismatch.
     func testRunFromCachedInputMatchesFullRun() {
         for net in [NetworkZoo.mnist6(), NetworkZoo.cifarDepth10()] {
             let data = dataset(for: net, count: 40)
@@ -65,7 +69,8 @@ final class ForwardExecutorTests: XCTestCase {
                     cache.load(into: ex, indices: idx)
                     return ex.run(from: cache.startStep, bn: .fixed(population))
                 }
-                XCTAssertEqual(fromCache, full, "\(net.name) layer \(d)")
+                XCTAssertEqual(fromCache.lossSum, full.lossSum, accuracy: 1e-6 * full.lossSum, "\(net.name) layer \(d)")
+                XCTAssertEqual(fromCache.count, full.count)
             }
         }
     }

@@ -1,0 +1,72 @@
+import Foundation
+import XCTest
+
+@testable import RSOEngine
+
+/// A file we write reads correctly in Python with nothing but json + numpy (what a PyTorch or
+/// numpy user without the safetensors package would do). Skipped when python3/numpy is missing.
+final class InteropCheckpointTests: XCTestCase {
+    /// Parses argv[1] with json + numpy and prints, per tensor in offset order:
+    /// name dtype shape sum-as-float64 — then the metadata "trainer" value.
+    private static let script = """
+        import json, sys
+        import numpy as np
+        raw = open(sys.argv[1], 'rb').read()
+        n = int.from_bytes(raw[:8], 'little')
+        header = json.loads(raw[8:8 + n].decode('utf-8'))
+        meta = header.pop('__metadata__', {})
+        types = {'F32': '<f4', 'F64': '<f8', 'I32': '<i4', 'I64': '<i8', 'U64': '<u8', 'U8': 'u1'}
+        for name, t in sorted(header.items(), key=lambda kv: kv[1]['data_offsets'][0]):
+            b, e = t['data_offsets']
+            a = np.frombuffer(raw[8 + n + b:8 + n + e], dtype=types[t['dtype']]).reshape(t['shape'])
+            print(name, t['dtype'], list(a.shape), repr(float(a.astype(np.float64).sum())))
+        print('trainer', meta['trainer'])
+        """
+
+    private static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testNumpyReadsWhatWeWrite() throws {
+        guard let probe = try? Self.run(["python3", "-c", "import numpy"]), probe.status == 0 else {
+            throw XCTSkip("python3 with numpy not available")
+        }
+        let dir = try CheckpointFixtures.makeTempDirectory("interop")
+        defer { CheckpointFixtures.remove(dir) }
+        let path = CheckpointFixtures.path(dir, "interop.safetensors")
+
+        // Values are multiples of 1/4 with small magnitude, so every sum is exact in float64 and
+        // the comparison needs no tolerance.
+        let weights = (0..<600).map { Float($0 % 37) * 0.25 - 4 }
+        let expectedSum = weights.reduce(0.0) { $0 + Double($1) }
+        var st = SafeTensors(metadata: ["trainer": #"{"step": 3}"#])
+        st.add("conv.weight", floats: weights, shape: [10, 6, 10])
+        st.add("steps", int32s: [1, -2, 30], shape: [3])
+        st.add("rng", uint64s: [5, 6], shape: [2])
+        st.add("lr", doubles: [0.125], shape: [])
+        try st.write(atomicallyTo: path)
+
+        let (status, output) = try Self.run(["python3", "-c", Self.script, path])
+        XCTAssertEqual(status, 0, output)
+        let lines = output.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines, [
+            "conv.weight F32 [10, 6, 10] \(expectedSum)",
+            "steps I32 [3] 29.0",
+            "rng U64 [2] 11.0",
+            "lr F64 [] 0.125",
+            #"trainer {"step": 3}"#,
+        ])
+        // Swift's and Python's shortest round-trip spellings of a Double agree; check the number too.
+        let pythonSum = try XCTUnwrap(lines.first?.split(separator: " ").last.flatMap { Double($0) })
+        XCTAssertEqual(pythonSum, expectedSum)
+    }
+}
