@@ -17,9 +17,9 @@ import Foundation
 ///     [8+N, EOF)      data buffer; each tensor at [BEGIN, END) of it (offsets relative to the
 ///                     buffer), little-endian, row-major, contiguous from 0, no gaps or overlaps.
 ///
-/// The header is a JSON object, so it carries no order: `serialized()` lays tensors out in the
-/// order of `tensors`, and `parse` restores that order by sorting on the begin offset (ties, which
-/// only zero-byte tensors can have, are broken by name). `parse` is as strict as the reference
+/// `serialized()` lays tensors out (and lists them in the header) in the order of `tensors`; the
+/// header is parsed as a JSON object, which carries no order, so `parse` restores it by sorting on
+/// the begin offset (ties, which only zero-byte tensors can have, are broken by name). `parse` is as strict as the reference
 /// implementation (contiguous tensors, no trailing bytes), and every error names the file and says
 /// what was expected and what was found.
 public struct SafeTensors: Sendable, Equatable {
@@ -164,37 +164,74 @@ public struct SafeTensors: Sendable, Equatable {
 
     // MARK: - Writing
 
-    /// The file bytes: length, header (sorted keys, space-padded to a multiple of 8), tensors in
-    /// `tensors` order. Traps on an inconsistent tensor (duplicate name, bytes ≠ product(shape)·size).
+    /// The file bytes: length, header (space-padded to a multiple of 8), tensors in `tensors` order.
+    /// Traps on an inconsistent tensor (duplicate name, bytes ≠ product(shape)·size).
     public func serialized() -> [UInt8] {
-        var header: [String: Any] = [:]
-        var offset = 0
-        for t in tensors {
-            precondition(t.name != Self.metadataKey, "SafeTensors: '\(Self.metadataKey)' is reserved for metadata")
-            precondition(header[t.name] == nil, "SafeTensors: duplicate tensor name '\(t.name)'")
-            precondition(t.shape.allSatisfy { $0 >= 0 } && t.elementCount * t.dtype.elementSize == t.bytes.count,
-                         "SafeTensors: tensor '\(t.name)' has \(t.bytes.count) bytes but \(t.dtype.rawValue) \(t.shape) "
-                            + "needs \(t.elementCount * t.dtype.elementSize)")
-            header[t.name] = ["dtype": t.dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + t.bytes.count]]
-                as [String: Any]
-            offset += t.bytes.count
-        }
-        if !metadata.isEmpty { header[Self.metadataKey] = metadata }
-        let json: Data
-        do {
-            json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
-        } catch {
-            preconditionFailure("SafeTensors: header of strings and integers failed to serialise: \(error)")
-        }
+        let json = headerJSON()
         let headerLength = (json.count + 7) / 8 * 8
+        let dataLength = tensors.reduce(0) { $0 + $1.bytes.count }
 
         var out = [UInt8]()
-        out.reserveCapacity(8 + headerLength + offset)
+        out.reserveCapacity(8 + headerLength + dataLength)
         withUnsafeBytes(of: UInt64(headerLength).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: json)
         out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: headerLength - json.count))
         for t in tensors { out.append(contentsOf: t.bytes) }
         return out
+    }
+
+    /// The header, deterministic byte for byte: `{"__metadata__":{…keys sorted…},"NAME":{"dtype":"F32",
+    /// "shape":[2,3],"data_offsets":[0,24]},…}` with tensors in `tensors` order.
+    ///
+    /// Assembled here rather than by serialising one dictionary: JSONSerialization would order the
+    /// keys by hash (bytes differing run to run) unless asked to sort them, and sorting costs ~50 ms
+    /// for 300 tensors in swift-corelibs-foundation. Strings (names, metadata) are still escaped by
+    /// JSONSerialization; everything else is integers and dtype names.
+    func headerJSON() -> [UInt8] {
+        var json = [UInt8]()
+        json.reserveCapacity(64 * (tensors.count + metadata.count) + 2)
+        func appendString(_ s: String) {
+            do {
+                json.append(contentsOf: try JSONSerialization.data(
+                    withJSONObject: s, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
+            } catch {
+                preconditionFailure("SafeTensors: JSONSerialization failed on a string: \(error)")
+            }
+        }
+        func append(_ text: String) { json.append(contentsOf: text.utf8) }
+
+        append("{")
+        var first = true
+        if !metadata.isEmpty {
+            appendString(Self.metadataKey)
+            append(":{")
+            for (i, key) in metadata.keys.sorted().enumerated() {
+                if i > 0 { append(",") }
+                appendString(key)
+                append(":")
+                appendString(metadata[key]!)
+            }
+            append("}")
+            first = false
+        }
+        var names = Set<String>()
+        var offset = 0
+        for t in tensors {
+            precondition(t.name != Self.metadataKey, "SafeTensors: '\(Self.metadataKey)' is reserved for metadata")
+            precondition(names.insert(t.name).inserted, "SafeTensors: duplicate tensor name '\(t.name)'")
+            precondition(t.shape.allSatisfy { $0 >= 0 } && t.elementCount * t.dtype.elementSize == t.bytes.count,
+                         "SafeTensors: tensor '\(t.name)' has \(t.bytes.count) bytes but \(t.dtype.rawValue) \(t.shape) "
+                            + "needs \(t.elementCount * t.dtype.elementSize)")
+            if !first { append(",") }
+            first = false
+            appendString(t.name)
+            let shape = t.shape.map(String.init).joined(separator: ",")
+            append(":{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(shape)],"
+                + "\"data_offsets\":[\(offset),\(offset + t.bytes.count)]}")
+            offset += t.bytes.count
+        }
+        append("}")
+        return json
     }
 
     /// Serialises and writes crash-safely: temp file in the same directory, write, fsync, rename

@@ -39,11 +39,12 @@ extension Trainer {
         guard st.metadata["format"] == checkpointFormat else {
             throw fail("not an rso checkpoint (metadata format is \(st.metadata["format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(checkpointFormat)\")")
         }
-        guard let netName = st.metadata["network"], let net = network ?? NetworkZoo.network(named: netName) else {
-            throw fail("unknown network \(st.metadata["network"] ?? "(missing)")")
-        }
+        guard let netName = st.metadata["network"] else { throw fail("metadata has no \"network\"") }
         guard netName == options.net else {
             throw fail("checkpoint is for network \(netName), but --net is \(options.net)")
+        }
+        guard let net = network ?? NetworkZoo.network(named: netName) else {
+            throw fail("unknown network \(netName); expected one of \(NetworkZoo.names.joined(separator: ", "))")
         }
         let saved: TrainingOptions = try decode(st.metadata["options"], "options", path)
         let diffs = options.differences(from: saved)

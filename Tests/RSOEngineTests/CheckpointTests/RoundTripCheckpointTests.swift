@@ -67,6 +67,28 @@ final class RoundTripCheckpointTests: XCTestCase {
         XCTAssertEqual(try SafeTensors.parse(st.serialized(), file: "mem").tensors.map(\.name), ["z", "a", "m", "b"])
     }
 
+    /// Same content, same bytes: metadata inserted in another order (and in another process, whose
+    /// hash seed differs) serialises identically, because metadata keys are sorted.
+    func testSerializationIsDeterministic() throws {
+        var a = SafeTensors(metadata: ["b": "2", "a": "1", "c": "3"])
+        var b = SafeTensors()
+        for (k, v) in [("c", "3"), ("a", "1"), ("b", "2")] { b.metadata[k] = v }
+        for i in 0..<20 {
+            a.add("t\(i)", int32s: [Int32(i)], shape: [1])
+            b.add("t\(i)", int32s: [Int32(i)], shape: [1])
+        }
+        XCTAssertEqual(a.serialized(), b.serialized())
+        let header = String(decoding: a.headerJSON(), as: UTF8.self)
+        XCTAssertTrue(header.hasPrefix(#"{"__metadata__":{"a":"1","b":"2","c":"3"},"t0":"#), header)
+    }
+
+    func testNamesNeedingJSONEscapesRoundTrip() throws {
+        var st = SafeTensors(metadata: ["quote\"key": "back\\slash", "ctl": "\u{1}\u{1F}"])
+        for name in ["a\"b", "c\\d", "e\nf", "g/h", " ", ""] { st.add(name, floats: [1], shape: [1]) }
+        let back = try SafeTensors.parse(st.serialized(), file: "mem")
+        XCTAssertEqual(back, st)
+    }
+
     func testEmptyFileHasEmptyObjectHeader() throws {
         let bytes = SafeTensors().serialized()
         XCTAssertEqual(bytes, CheckpointFixtures.littleEndian(8) + Array("{}      ".utf8))
@@ -90,7 +112,7 @@ final class RoundTripCheckpointTests: XCTestCase {
     // MARK: - Byte layout
 
     /// a: F32 [2] = [1, -2]; b: I32 [3] = [1, -1, 258]; metadata {"k": "v"}.
-    /// Header: keys sorted, compact JSON, 133 bytes padded with 3 spaces to 136 (a multiple of 8).
+    /// Header: compact JSON, metadata first, then tensors in write order, 133 bytes padded with 3 spaces to 136 (a multiple of 8).
     /// Buffer: a at [0, 8), b at [8, 20). File: 8 + 136 + 20 = 164 bytes.
     func testTinyFileMatchesHandComputedLayout() throws {
         var st = SafeTensors(metadata: ["k": "v"])
@@ -102,8 +124,8 @@ final class RoundTripCheckpointTests: XCTestCase {
         XCTAssertEqual(Array(bytes[0..<8]), [136, 0, 0, 0, 0, 0, 0, 0], "header length, little-endian u64")
 
         let header = String(decoding: bytes[8..<144], as: UTF8.self)
-        let json = #"{"__metadata__":{"k":"v"},"a":{"data_offsets":[0,8],"dtype":"F32","shape":[2]},"#
-            + #""b":{"data_offsets":[8,20],"dtype":"I32","shape":[3]}}"#
+        let json = #"{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
+            + #""b":{"dtype":"I32","shape":[3],"data_offsets":[8,20]}}"#
         XCTAssertEqual(json.utf8.count, 133)
         XCTAssertEqual(header, json + "   ")
 

@@ -32,9 +32,11 @@ func tinyOptions(cycles: Int = 2, batch: Int = 24) -> TrainingOptions {
     return o
 }
 
-func makeTrainer(_ o: TrainingOptions, network: NetworkSpec = tinyNetwork(),
+func makeTrainer(_ options: TrainingOptions, network: NetworkSpec = tinyNetwork(),
                  scheduler: ChunkScheduler = SerialScheduler()) throws -> Trainer {
-    try Trainer(options: o, train: tinyData(count: 96, seed: 1), test: tinyData(count: 40, seed: 2),
+    var o = options
+    o.net = network.name
+    return try Trainer(options: o, train: tinyData(count: 96, seed: 1), test: tinyData(count: 40, seed: 2),
                 scheduler: scheduler, network: network)
 }
 
