@@ -8,9 +8,12 @@
 // Intent: feed cblas_sgemm one tile of output pixels at a time (see conv.c), so the patch matrix of
 // a tile (Cin·k²·tile floats) stays in L2 while the product and the BN statistics run over it.
 //   __ref  decodes every (row, pixel) pair on its own: obviously correct, slow.
-//   __opt  walks each patch row as runs of output-image rows: per run, a zero prefix, one contiguous
-//          shifted copy of an input row, a zero suffix (or all zeros when the input row is outside
-//          the image). The division p → (s, oy, ox) happens once per row of col, not per element.
+//   __opt  per patch row (c, ky, kx) and sample: the shift (dy, dx) is a constant offset dy·W + dx
+//          in the flattened H·W plane, so the sample's part of the row is one contiguous copy, with
+//          zero fills for output rows whose source row is outside the image, then the |dx| border
+//          columns of each row (which the flat copy filled with wrapped-around neighbours) zeroed.
+//          One long run per sample instead of one short run per image row (for 28×28 images the
+//          plain per-image-row variant was measured ~1.2–1.5× slower at tiles of 256–512 pixels).
 // Both write every element of col (no pre-zeroing required of the caller).
 #include "csupport.h"
 
@@ -41,41 +44,54 @@ void cs_im2col_cnhw_f32__ref(const float *x, int C, int n, int H, int W, int k,
     }
 }
 
-// One patch row of col: the values of input channel plane `xc` ([n][H][W]) shifted by (dy, dx),
-// for output pixels [p0, p1).
+static inline long clampl(long v, long lo, long hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// One patch row of col: the input channel plane `xc` ([n][H][W]) shifted by (dy, dx), for output
+// pixels [p0, p1). Within one sample the shift is a constant offset dy·W + dx in the flattened
+// H·W plane, so each sample's part is ONE contiguous copy (rows whose source row is outside the
+// image are zero-filled instead), followed by zeroing the |dx| wrapped-around border columns of
+// every row: long memcpy/memset runs instead of one short run per image row.
 static void im2col_row(const float *xc, int H, int W, int dy, int dx, long p0, long p1,
                        float *restrict out) {
     const long HW = (long)H * W;
-    long s = p0 / HW;
-    long oy = (p0 % HW) / W;
-    long ox = p0 % W;
-    // Columns ox with 0 ≤ ox + dx < W, i.e. [lo, hi), are copies; the rest are zero padding.
-    const long lo = dx < 0 ? -dx : 0;
-    const long hi = dx > 0 ? W - dx : W;
+    const long off = (long)dy * W + dx;
+    // Output rows oy with 0 ≤ oy + dy < H: local pixels [ra, rb) of a sample.
+    const long ra = clampl(-(long)dy, 0, H) * W;
+    const long rb = clampl((long)H - dy, 0, H) * W;
+    // Output columns with ox + dx outside [0, W): [0, zl) and [zr, W).
+    const long zl = clampl(-(long)dx, 0, W);
+    const long zr = clampl((long)W - dx, 0, W);
     long p = p0;
     while (p < p1) {
-        long end = p1 - p + ox;  // last output column (exclusive) of this run
-        if (end > W) end = W;
-        const long iy = oy + dy;
-        float *o = out + (p - p0) - ox;  // o[ox'] is the slot of output column ox' of this run
-        if (iy < 0 || iy >= H || lo >= hi) {
+        const long s = p / HW;
+        const long q0 = p - s * HW;                         // local pixel range [q0, q1) of sample s
+        const long q1 = (p1 - p < HW - q0) ? q0 + (p1 - p) : HW;
+        const float *xs = xc + s * HW;
+        float *o = out + (p - p0) - q0;                     // o[q] is the slot of local pixel q
+        const long a = clampl(ra, q0, q1);
+        const long b = clampl(rb, a, q1);
+        // [q0, a) and [b, q1): source row outside the image.
+        for (long q = q0; q < a; q++) o[q] = 0.0f;
+        for (long q = b; q < q1; q++) o[q] = 0.0f;
+        if (a < b) {
+            // Copy where the shifted index stays inside this sample's plane; the few pixels of
+            // [a, b) it leaves out are border columns, zeroed below.
+            const long ca = clampl(-off, a, b);
+            const long cb = clampl(HW - off, ca, b);
+            for (long q = a; q < ca; q++) o[q] = 0.0f;
 #pragma omp simd
-            for (long j = ox; j < end; j++) o[j] = 0.0f;
-        } else {
-            const float *src = xc + (s * H + iy) * W + dx;  // src[ox'] = x[.., iy, ox' + dx]
-            const long a = ox > lo ? ox : lo;
-            const long b = end < hi ? end : hi;
-            for (long j = ox; j < a && j < end; j++) o[j] = 0.0f;
-#pragma omp simd
-            for (long j = a; j < b; j++) o[j] = src[j];
-            for (long j = (b > ox ? b : ox); j < end; j++) o[j] = 0.0f;
+            for (long q = ca; q < cb; q++) o[q] = xs[q + off];
+            for (long q = cb; q < b; q++) o[q] = 0.0f;
+            if (zl > 0 || zr < W) {
+                for (long r = a / W; r * W < b; r++) {
+                    float *orow = o + r * W;
+                    const long lo = clampl(a - r * W, 0, W), hi = clampl(b - r * W, 0, W);
+                    for (long j = lo; j < hi && j < zl; j++) orow[j] = 0.0f;
+                    for (long j = (zr > lo ? zr : lo); j < hi; j++) orow[j] = 0.0f;
+                }
+            }
         }
-        p += end - ox;
-        ox = 0;
-        if (++oy == H) {
-            oy = 0;
-            s++;
-        }
+        p += q1 - q0;
     }
 }
 

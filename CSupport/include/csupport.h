@@ -144,6 +144,12 @@ int cs_topology_summarize(const char *synthetic, cs_topology_summary *out, char 
 int cs_read_file_maybe_gzip(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen);
 void cs_free(void *p);
 
+// MARK: - Stop signals
+// Installs SIGINT/SIGTERM handlers that only record the signal, so a long run can finish the
+// step in flight, checkpoint and exit cleanly. cs_stop_signal() returns the signal (0: none).
+void cs_install_stop_signals(void);
+int cs_stop_signal(void);
+
 #ifdef __cplusplus
 }
 #endif

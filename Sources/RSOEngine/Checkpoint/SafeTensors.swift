@@ -358,7 +358,7 @@ public struct SafeTensors: Sendable, Equatable {
                 }
                 return v
             }
-            let supported = DType.allCases.map(\.rawValue).joined(separator: ", ")
+            var supported: String { DType.allCases.map(\.rawValue).joined(separator: ", ") }
             let dtypeValue = try field("dtype", "\"F32\"")
             guard let dtypeName = dtypeValue as? String else {
                 throw fail("\(what) dtype is \(kind(dtypeValue)), expected a string, one of \(supported)")
@@ -417,8 +417,8 @@ private func nonNegativeInts(_ value: Any) -> [Int]? {
 /// JSONSerialization gives NSNumber for true/false (objCType "c") and for reals ("d"); both bridge to
 /// Int when they happen to be whole, so they are told apart by type code.
 private func isBoolOrFloat(_ n: NSNumber) -> Bool {
-    let code = String(cString: n.objCType)
-    return code == "c" || code == "d" || code == "f" || code == "B"
+    let code = UInt8(bitPattern: n.objCType.pointee)  // one-letter codes: c B d f i q Q …
+    return code == UInt8(ascii: "c") || code == UInt8(ascii: "B") || code == UInt8(ascii: "d") || code == UInt8(ascii: "f")
 }
 
 /// "a string", "a number", … for messages.

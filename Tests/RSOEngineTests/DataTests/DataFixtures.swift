@@ -8,7 +8,7 @@ enum DataFixtures {
     // MARK: - Real data
 
     /// Root holding mnist/ and cifar-10-batches-bin/: $RSO_TEST_DATA, else shared/data next to or
-    /// inside the package, else /work/shared/data.
+    /// inside the package.
     static let sharedDataRoot: String? = {
         let fm = FileManager.default
         let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -16,8 +16,7 @@ enum DataFixtures {
         var candidates: [String] = []
         if let env = ProcessInfo.processInfo.environment["RSO_TEST_DATA"] { candidates.append(env) }
         candidates += [packageRoot.appendingPathComponent("shared/data").path,
-                       packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data").path,
-                       "/work/shared/data"]
+                       packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data").path]
         return candidates.first { fm.fileExists(atPath: ($0 as NSString).appendingPathComponent("mnist")) }
     }()
 

@@ -51,14 +51,15 @@ final class Im2colKernelTests: XCTestCase {
     }
 
     /// __opt against __ref on swept shapes, kernel sizes and pixel ranges cut into tiles of
-    /// 1, 7, 8, 9, 64 (tile − 1, tile, tile + 1 around the SIMD width) and the whole range.
+    /// 1, 7, 8, 9, 64 (tile − 1, tile, tile + 1 around the SIMD width) and the whole range, so
+    /// ranges start and end mid-row, mid-image and across sample borders.
     func testOptMatchesRefOnSweptShapes() {
         var rng = KernelRNG(seed: 11)
         for c in [1, 3, 5] {
             for (n, h, w) in kernelChunkShapes {
                 let x = rng.floats(c * n * h * w)
                 let p = n * h * w
-                for k in [1, 3, 5] {
+                for k in [1, 3, 5, 7] {  // 5 and 7: shifts wider than the 1×1…5×… images
                     for tile in [1, 7, 8, 9, 64, p] {
                         var p0 = 0
                         while p0 < p {

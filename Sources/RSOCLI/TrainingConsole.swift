@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import RSOEngine
+
+enum ProgressStyle: String, ExpressibleByArgument, CaseIterable {
+    case auto, bar, lines
+    var resolved: ProgressStyle {
+        self == .auto ? (isatty(STDERR_FILENO) != 0 ? .bar : .lines) : self
+    }
+}
+
+/// Progress on the terminal (a redrawn bar on stderr, or plain lines every 10 s), one summary line
+/// per layer, cycle and evaluation on stdout, and the same records to the metrics file.
+final class TrainingConsole: TrainingObserver {
+    private let style: ProgressStyle
+    private let metrics: MetricsWriter?
+    private unowned let trainer: Trainer
+    private var lastDraw = Date.distantPast
+    private var unitStart = Date()
+    private var unitFirstPosition = 0
+    private var barVisible = false
+    private var info: UnitInfo?
+
+    init(trainer: Trainer, style: ProgressStyle, metrics: MetricsWriter?) {
+        self.trainer = trainer
+        self.style = style
+        self.metrics = metrics
+    }
+
+    func header(_ lines: [String]) { lines.forEach { print($0) }; fflush(nil) }
+
+    func unitStarted(_ info: UnitInfo) {
+        self.info = info
+        unitStart = Date()
+        unitFirstPosition = trainer.state.position
+        lastDraw = .distantPast
+    }
+
+    func stepFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {
+        let now = Date()
+        let every: Double = style == .bar ? 0.25 : 10
+        guard now.timeIntervalSince(lastDraw) >= every || position == info.steps else { return }
+        lastDraw = now
+        let done = position - unitFirstPosition
+        let dt = now.timeIntervalSince(unitStart)
+        let rate = dt > 0 ? Double(done) / dt : 0
+        let eta = rate > 0 ? Double(info.steps - position) / rate : .infinity
+        let c = trainer.state.unitCounters
+        let text = String(format: "cycle %d/%d %@ %d/%d  %.1f steps/s  layer ETA %@  loss %.4f  accept %.1f%%",
+                          info.cycle, info.cycles, info.name, position, info.steps, rate, formatDuration(eta),
+                          c.meanLoss, 100 * c.acceptRate)
+        if style == .bar {
+            let width = 24
+            let filled = info.steps > 0 ? width * position / info.steps : width
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(text)".utf8))
+            barVisible = true
+        } else {
+            print(text)
+            fflush(nil)
+        }
+    }
+
+    func finishLine() {
+        if barVisible { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); barVisible = false }
+    }
+
+    func unitFinished(_ s: UnitSummary) {
+        finishLine()
+        print(String(format: "cycle %d %-6@ %6d steps  loss %.4f  +Δ %d  −Δ %d  kept %d  %.1f steps/s  σ %.4g  elapsed %@",
+                     s.cycle, s.layer as NSString, s.steps, s.trainLoss, s.acceptPlus, s.acceptMinus, s.kept,
+                     s.trialsPerSecond, s.sigma, formatDuration(s.elapsed)))
+        fflush(nil)
+        metrics?.write(kind: "unit", s)
+    }
+
+    func cycleFinished(_ s: CycleSummary) {
+        finishLine()
+        print(String(format: "cycle %d done: train loss %.4f, accepted %d (+Δ %d, −Δ %d), kept %d, %@ (elapsed %@)",
+                     s.cycle, s.trainLoss, s.acceptPlus + s.acceptMinus, s.acceptPlus, s.acceptMinus, s.kept,
+                     formatDuration(s.seconds), formatDuration(s.elapsed)))
+        fflush(nil)
+        metrics?.write(kind: "cycle", s)
+    }
+
+    func evaluated(_ r: EvaluationRecord) {
+        finishLine()
+        print(String(format: "eval after cycle %d: test accuracy %.2f%%, test loss %.4f (%d samples)",
+                     r.cycle, 100 * r.testAccuracy, r.testLoss, r.samples))
+        fflush(nil)
+        metrics?.write(kind: "eval", r)
+    }
+
+    func message(_ text: String) {
+        finishLine()
+        print(text)
+    }
+}
