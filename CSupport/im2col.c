@@ -67,27 +67,27 @@ static void im2col_row(const float *xc, int H, int W, int dy, int dx, long p0, l
         const long q0 = p - s * HW;                         // local pixel range [q0, q1) of sample s
         const long q1 = (p1 - p < HW - q0) ? q0 + (p1 - p) : HW;
         const float *xs = xc + s * HW;
-        float *o = out + (p - p0) - q0;                     // o[q] is the slot of local pixel q
+        const long base = (p - p0) - q0;                    // out[base + q]: slot of local pixel q
         const long a = clampl(ra, q0, q1);
         const long b = clampl(rb, a, q1);
         // [q0, a) and [b, q1): source row outside the image.
-        for (long q = q0; q < a; q++) o[q] = 0.0f;
-        for (long q = b; q < q1; q++) o[q] = 0.0f;
+        for (long q = q0; q < a; q++) out[base + q] = 0.0f;
+        for (long q = b; q < q1; q++) out[base + q] = 0.0f;
         if (a < b) {
             // Copy where the shifted index stays inside this sample's plane; the few pixels of
             // [a, b) it leaves out are border columns, zeroed below.
             const long ca = clampl(-off, a, b);
             const long cb = clampl(HW - off, ca, b);
-            for (long q = a; q < ca; q++) o[q] = 0.0f;
+            for (long q = a; q < ca; q++) out[base + q] = 0.0f;
 #pragma omp simd
-            for (long q = ca; q < cb; q++) o[q] = xs[q + off];
-            for (long q = cb; q < b; q++) o[q] = 0.0f;
+            for (long q = ca; q < cb; q++) out[base + q] = xs[q + off];
+            for (long q = cb; q < b; q++) out[base + q] = 0.0f;
             if (zl > 0 || zr < W) {
                 for (long r = a / W; r * W < b; r++) {
-                    float *orow = o + r * W;
+                    const long row = base + r * W;  // out[row + j]: column j of image row r
                     const long lo = clampl(a - r * W, 0, W), hi = clampl(b - r * W, 0, W);
-                    for (long j = lo; j < hi && j < zl; j++) orow[j] = 0.0f;
-                    for (long j = (zr > lo ? zr : lo); j < hi; j++) orow[j] = 0.0f;
+                    for (long j = lo; j < hi && j < zl; j++) out[row + j] = 0.0f;
+                    for (long j = (zr > lo ? zr : lo); j < hi; j++) out[row + j] = 0.0f;
                 }
             }
         }

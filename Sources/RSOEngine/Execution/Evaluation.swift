@@ -32,7 +32,10 @@ public enum Evaluator {
     /// Population statistics then test evaluation.
     public static func run(parameters: NetworkParameters, splits: DatasetSplits, statisticsSamples: Int,
                            seed: UInt64, scheduler: ChunkScheduler) -> Result {
-        let executor = ForwardExecutor(parameters: parameters, capacity: 1000, scheduler: scheduler)
+        // Up to 10,000 samples the statistics come from one forward (≈ 2 GB of activations for
+        // mnist6); beyond that, streaming passes in pieces of 10,000.
+        let capacity = min(max(1, statisticsSamples), splits.train.count, 10_000)
+        let executor = ForwardExecutor(parameters: parameters, capacity: capacity, scheduler: scheduler)
         return run(executor: executor, train: splits.train, test: splits.test,
                    statisticsSamples: statisticsSamples, seed: seed)
     }

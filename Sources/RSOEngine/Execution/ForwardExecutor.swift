@@ -71,10 +71,10 @@ public final class ForwardExecutor {
         self.scheduler = scheduler
         self.kernels = kernels
         maxChunks = (capacity + chunkSamples - 1) / chunkSamples
+        // Activation buffers are written before they are read; not zero-filling them leaves the
+        // pages to be faulted in by the first forward, on the threads that use them.
         buffers = plan.tensors.map { shape in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: capacity * shape.elementsPerSample)
-            p.initialize(repeating: 0, count: capacity * shape.elementsPerSample)
-            return p
+            UnsafeMutablePointer<Float>.allocate(capacity: capacity * shape.elementsPerSample)
         }
         labels = .allocate(capacity: capacity)
         labels.initialize(repeating: 0, count: capacity)

@@ -1,7 +1,8 @@
 import CSupport
 
-/// Batch-norm population statistics of the current weights over a set of training samples,
-/// computed exactly and in bounded memory: one streaming pass per BN layer, in forward order, each
+/// Batch-norm population statistics of the current weights over a set of training samples.
+/// When the set fits in the executor, one batch-mode forward gives them. Otherwise they are
+/// computed exactly in bounded memory: one streaming pass per BN layer, in forward order, each
 /// running the layers below with the statistics already found and summing its conv's output over
 /// every sample (sums in double, reduced in chunk then piece order, so thread count never matters).
 ///
@@ -22,6 +23,14 @@ public enum PopulationStatistics {
                                belowLayer: Int? = nil) -> BNStatistics {
         let net = executor.parameters.network
         let limit = belowLayer ?? net.layers.count
+        if indices.count <= executor.capacity {
+            // One batch-mode forward computes exactly these statistics (same sums, same order).
+            // Through the BN of layer limit−1: run up to (not including) layer `limit`'s own step.
+            let end = limit < net.layers.count ? executor.plan.layerStep[limit] : executor.plan.steps.count
+            indices.withUnsafeBufferPointer { executor.loadInput(from: dataset, indices: $0) }
+            executor.run(to: end, bn: .batch)
+            return executor.statistics()
+        }
         var stats = executor.statistics()
         for (d, conv) in net.convLayers where d < limit {
             var sum = [Double](repeating: 0, count: conv.outChannels), sq = sum

@@ -4,8 +4,12 @@ import XCTest
 @testable import RSOEngine
 
 /// A file we write reads correctly in Python with nothing but json + numpy (what a PyTorch or
-/// numpy user without the safetensors package would do). Skipped when python3/numpy is missing.
+/// numpy user without the safetensors package would do), and, where it is installed, with the
+/// reference `safetensors` package (strict validation). Each test is skipped when its Python modules
+/// are missing. $RSO_PYTHON picks the interpreter (default: python3 on PATH).
 final class InteropCheckpointTests: XCTestCase {
+    private static let python = ProcessInfo.processInfo.environment["RSO_PYTHON"] ?? "python3"
+
     /// Parses argv[1] with json + numpy and prints, per tensor in offset order:
     /// name dtype shape sum-as-float64 — then the metadata "trainer" value.
     private static let script = """
@@ -37,8 +41,8 @@ final class InteropCheckpointTests: XCTestCase {
     }
 
     func testNumpyReadsWhatWeWrite() throws {
-        guard let probe = try? Self.run(["python3", "-c", "import numpy"]), probe.status == 0 else {
-            throw XCTSkip("python3 with numpy not available")
+        guard let probe = try? Self.run([Self.python, "-c", "import numpy"]), probe.status == 0 else {
+            throw XCTSkip("\(Self.python) with numpy not available")
         }
         let dir = try CheckpointFixtures.makeTempDirectory("interop")
         defer { CheckpointFixtures.remove(dir) }
@@ -55,7 +59,7 @@ final class InteropCheckpointTests: XCTestCase {
         st.add("lr", doubles: [0.125], shape: [])
         try st.write(atomicallyTo: path)
 
-        let (status, output) = try Self.run(["python3", "-c", Self.script, path])
+        let (status, output) = try Self.run([Self.python, "-c", Self.script, path])
         XCTAssertEqual(status, 0, output)
         let lines = output.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines, [
@@ -68,5 +72,40 @@ final class InteropCheckpointTests: XCTestCase {
         // Swift's and Python's shortest round-trip spellings of a Double agree; check the number too.
         let pythonSum = try XCTUnwrap(lines.first?.split(separator: " ").last.flatMap { Double($0) })
         XCTAssertEqual(pythonSum, expectedSum)
+    }
+
+    /// The reference implementation (which rejects gaps, overlaps, misaligned headers and bad
+    /// byte counts) loads every dtype and the metadata.
+    func testReferenceSafetensorsPackageReadsWhatWeWrite() throws {
+        guard let probe = try? Self.run([Self.python, "-c", "import safetensors.numpy"]), probe.status == 0 else {
+            throw XCTSkip("\(Self.python) with the safetensors package not available")
+        }
+        let dir = try CheckpointFixtures.makeTempDirectory("interop")
+        defer { CheckpointFixtures.remove(dir) }
+        let path = CheckpointFixtures.path(dir, "reference.safetensors")
+        try CheckpointFixtures.sample().write(atomicallyTo: path)
+
+        let script = """
+            import sys
+            from safetensors import safe_open
+            with safe_open(sys.argv[1], 'np') as f:
+                print(sorted(f.metadata().items()))
+                for k in f.keys():
+                    a = f.get_tensor(k)
+                    print(k, a.dtype, list(a.shape), a.tobytes().hex())
+            """
+        let (status, output) = try Self.run([Self.python, "-c", script, path])
+        XCTAssertEqual(status, 0, output)
+        let lines = output.split(separator: "\n").map(String.init)
+        let sample = CheckpointFixtures.sample()
+        XCTAssertEqual(lines.first, "[('format', 'rso-v1'), ('trainer', '{\"step\":12,\"lr\":0.5}')]")
+        let numpyName: [SafeTensors.DType: String] = [
+            .f32: "float32", .f64: "float64", .i32: "int32", .i64: "int64", .u64: "uint64", .u8: "uint8",
+        ]
+        // safe_open lists keys sorted by name.
+        let expected = sample.tensors.sorted { $0.name < $1.name }.map { t in
+            "\(t.name) \(numpyName[t.dtype]!) \(t.shape) " + t.bytes.map { String(format: "%02x", $0) }.joined()
+        }
+        XCTAssertEqual(Array(lines.dropFirst()), expected)
     }
 }

@@ -37,3 +37,25 @@ final class PopulationStatisticsTests: XCTestCase {
         }
     }
 }
+
+extension PopulationStatisticsTests {
+    /// The one-forward path and the streaming path agree (streaming forced by a smaller executor),
+    /// also when only the layers below d are asked for.
+    func testBelowLayerAgreesAcrossPaths() {
+        let net = NetworkZoo.mnist6()
+        let data = dataset(for: net, count: 40)
+        let p = NetworkParameters.heNormal(network: net, seed: 4)
+        let idx = (0..<40).map(Int32.init)
+        let one = PopulationStatistics.compute(executor: ForwardExecutor(parameters: p, capacity: 40, chunkSamples: 8),
+                                               dataset: data, indices: idx, belowLayer: 3)
+        let streamed = PopulationStatistics.compute(executor: ForwardExecutor(parameters: p, capacity: 16, chunkSamples: 8),
+                                                    dataset: data, indices: idx, belowLayer: 3)
+        for d in 0..<3 {
+            for i in one.mean[d].indices {
+                XCTAssertEqual(one.mean[d][i], streamed.mean[d][i], accuracy: 1e-5 * (1 + abs(one.mean[d][i])))
+                XCTAssertEqual(one.variance[d][i], streamed.variance[d][i], accuracy: 1e-5 * (1 + one.variance[d][i]))
+            }
+            XCTAssertTrue(one.variance[d].allSatisfy { $0 > 0 })
+        }
+    }
+}
