@@ -4,7 +4,7 @@ import XCTest
 
 /// Wrong flags and values must produce errors that name the flag and what it accepts.
 final class CLIParsingTests: XCTestCase {
-    private func errorMessage(_ args: [String]) -> String? {
+    func errorMessage(_ args: [String]) -> String? {
         do {
             _ = try RSOCommand.parseAsRoot(args)
             return nil  // parsed: no error
@@ -59,6 +59,26 @@ final class CLIParsingTests: XCTestCase {
         let bad = try XCTUnwrap(try RSOCommand.parseAsRoot(["info", "--topology", "nonsense:xyz"]) as? InfoCommand)
         XCTAssertThrowsError(try bad.run()) { error in
             XCTAssertTrue(RSOCommand.message(for: error).contains("--topology"))
+        }
+    }
+}
+
+extension CLIParsingTests {
+    func testTrainRejectsUnknownEnumValuesNamingTheFlag() throws {
+        for (flag, bad, accepted) in [("--delta", "cauchy", "template"), ("--order", "random", "input-major"),
+                                      ("--sampling", "neuron", "network"), ("--update", "async", "layer-parallel"),
+                                      ("--cache", "maybe", "off"), ("--progress", "fancy", "lines")] {
+            let msg = try XCTUnwrap(errorMessage(["train", flag, bad]), flag)
+            XCTAssertTrue(msg.contains(flag) && msg.contains(accepted), msg)
+        }
+    }
+
+    func testTrainRejectsNonsenseNumbers() throws {
+        for (flag, value) in [("--batch", "0"), ("--cycles", "0"), ("--sigma-final-ratio", "0"), ("--sigma-scale", "-1"),
+                              ("--weight-decay", "-0.1"), ("--eval-every", "0"), ("--checkpoint-every", "0"),
+                              ("--max-weights", "0"), ("--bn-samples", "0")] {
+            let msg = try XCTUnwrap(errorMessage(["train", flag, value]), flag)
+            XCTAssertTrue(msg.contains(flag), msg)
         }
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import XCTest
+
+/// Runs the real `rso` binary on a small IDX data set: SIGINT finishes the step in flight, writes
+/// a checkpoint and exits 0 with resume instructions; --resume then continues to the end.
+final class TrainCommandEndToEndTests: XCTestCase {
+    private var rso: URL {
+        // The test runner executable sits in the build products directory next to rso.
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("rso")
+    }
+
+    private func runRSO(_ args: [String], interruptAfter: TimeInterval? = nil) throws -> (status: Int32, output: String) {
+        guard FileManager.default.isExecutableFile(atPath: rso.path) else {
+            XCTFail("rso executable not built next to the tests (\(rso.path))")
+            return (-1, "")
+        }
+        let p = Process()
+        p.executableURL = rso
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        if let t = interruptAfter {
+            Thread.sleep(forTimeInterval: t)
+            p.interrupt()  // SIGINT
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testInterruptCheckpointsAndResumeFinishes() throws {
+        let dir = try DataFixtures.idxDirectory(train: 300, test: 50)
+        defer { DataFixtures.remove(dir) }
+        let ckpt = DataFixtures.path(dir, "run.safetensors")
+        let metrics = DataFixtures.path(dir, "metrics.jsonl")
+        let common = ["train", "--net", "mnist6", "--data-dir", dir, "--batch", "32", "--cycles", "1",
+                      "--bn-samples", "64", "--checkpoint", ckpt, "--metrics", metrics, "--progress", "lines"]
+        let first = try runRSO(common, interruptAfter: 4)
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(first.output.contains("interrupted by signal"), first.output)
+        XCTAssertTrue(first.output.contains("--resume \(ckpt)"), first.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ckpt))
+
+        let second = try runRSO(common + ["--resume", ckpt, "--max-weights", "50"])
+        XCTAssertEqual(second.status, 0, second.output)
+        XCTAssertTrue(second.output.contains("resumed from"), second.output)
+        XCTAssertTrue(second.output.contains("final test accuracy"), second.output)
+
+        // Metrics: JSON lines with a kind; eval records carry cycle, test_accuracy, test_loss.
+        let lines = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n")
+        let records = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertTrue(records.allSatisfy { $0["kind"] is String })
+        let evals = records.filter { $0["kind"] as? String == "eval" }
+        XCTAssertFalse(evals.isEmpty)
+        for e in evals {
+            XCTAssertNotNil(e["cycle"] as? Int)
+            let acc = try XCTUnwrap(e["test_accuracy"] as? Double)
+            XCTAssertTrue((0...1).contains(acc))
+            XCTAssertNotNil(e["test_loss"] as? Double)
+        }
+        XCTAssertEqual(records.filter { $0["kind"] as? String == "start" }.count, 2)
+    }
+
+    func testMissingDataNamesTheFileAndWhereToGetIt() throws {
+        let dir = try DataFixtures.makeTempDirectory("empty")
+        defer { DataFixtures.remove(dir) }
+        let r = try runRSO(["eval", "--net", "mnist6", "--data-dir", dir])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("train-images-idx3-ubyte"), r.output)
+    }
+}
