@@ -137,6 +137,16 @@ typedef struct {
 // "pack:2 numa:2 core:8 pu:1". Returns 0 on success, −1 with a message in err.
 int cs_topology_summarize(const char *synthetic, cs_topology_summary *out, char *err, size_t errlen);
 
+// Every core (hwloc logical order; PUs when the machine exposes no cores): core_node[i] = logical
+// index of its NUMA node, core_pu[i] = OS index of its first PU. Fills at most max_cores entries and
+// returns the total core count, or −1 with a message in err.
+int cs_topology_cores(const char *synthetic, int *core_node, int *core_pu, int max_cores, char *err,
+                      size_t errlen);
+// Binds the calling thread to the PU with this OS index on this machine. 0 on success.
+int cs_bind_current_thread(int pu_os_index);
+// Threads of this process now (/proc/self/status), −1 if unknown.
+int cs_process_thread_count(void);
+
 // MARK: - Files
 // Reads a whole file, transparently gunzipping it when it starts with the gzip magic.
 // On success returns 0, *data (free with cs_free) and *len. On failure returns −1 and a message

@@ -1,0 +1,122 @@
+import CSupport
+import Foundation
+import Synchronization
+
+/// The engine's own workers: one thread per planned core, pinned with hwloc, woken for each
+/// parallel region. The calling thread is worker 0. Chunk c always goes to the same worker
+/// (contiguous static ranges, workers ordered by NUMA node), so the chunk's buffers are first
+/// touched — and so placed — on that worker's node, and stay there trial after trial.
+public final class WorkerPool: ChunkScheduler, @unchecked Sendable {
+    public let plan: ThreadPlan
+    public var workers: Int { plan.workers.count }
+
+    private let generation = Atomic<Int>(0)
+    private let pending = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private let job: UnsafeMutablePointer<Job>
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var threads: [Thread] = []
+    private let pin: Bool
+
+    private struct Job {
+        var count = 0
+        var body: ((Int, Int) -> Void)? = nil
+    }
+
+    /// `pin`: bind each worker to its planned PU (only meaningful for this machine's plan).
+    public init(plan: ThreadPlan, pin: Bool = true) {
+        self.plan = plan
+        self.pin = pin
+        job = .allocate(capacity: 1)
+        job.initialize(to: Job())
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        cs_blas_set_threads(1)
+        if pin { _ = cs_bind_current_thread(Int32(plan.workers[0].pu)) }
+        for w in 1..<max(1, plan.workers.count) {
+            let t = Thread { [unowned self] in self.workerLoop(w) }
+            t.name = "rso-worker-\(w)"
+            t.stackSize = 1 << 20
+            threads.append(t)
+            t.start()
+        }
+    }
+
+    /// This machine's plan: one worker per core (or `threads`), NUMA-aware unless `numa` is false.
+    public convenience init(threads: Int? = nil, numa: Bool = true) throws {
+        self.init(plan: ThreadPlan.make(cores: try MachineInfo.cores(), threads: threads, numa: numa))
+    }
+
+    deinit {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        pthread_mutex_lock(mutex)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+        while pending.load(ordering: .acquiring) > 0 || threads.contains(where: { $0.isExecuting }) {
+            sched_yield()
+        }
+        job.deinitialize(count: 1)
+        job.deallocate()
+        pthread_cond_destroy(wake)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        wake.deallocate()
+    }
+
+    /// Chunks [count·w/W, count·(w+1)/W) run on worker w.
+    public func forEachChunk(_ count: Int, _ body: (Int, Int) -> Void) {
+        let n = workers
+        if n == 1 || count <= 1 {
+            for c in 0..<count { body(c, 0) }
+            return
+        }
+        withoutActuallyEscaping(body) { escaping in
+            job.pointee = Job(count: count, body: escaping)
+            pending.store(n - 1, ordering: .relaxed)
+            pthread_mutex_lock(mutex)
+            generation.add(1, ordering: .releasing)
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(mutex)
+            runShare(0, count: count, body: escaping)
+            var spins = 0
+            while pending.load(ordering: .acquiring) > 0 {
+                spins += 1
+                if spins > 2000 { sched_yield() }
+            }
+            job.pointee.body = nil
+        }
+    }
+
+    @inline(__always)
+    private func runShare(_ w: Int, count: Int, body: (Int, Int) -> Void) {
+        let n = workers
+        for c in (count * w / n)..<(count * (w + 1) / n) { body(c, w) }
+    }
+
+    private func workerLoop(_ w: Int) {
+        if pin { _ = cs_bind_current_thread(Int32(plan.workers[w].pu)) }
+        var seen = 0
+        while true {
+            // Spin briefly (regions come in quick succession inside a trial), then sleep.
+            var spins = 0
+            var current = generation.load(ordering: .acquiring)
+            while current == seen && spins < 20_000 {
+                spins += 1
+                current = generation.load(ordering: .acquiring)
+            }
+            if current == seen {
+                pthread_mutex_lock(mutex)
+                while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(wake, mutex) }
+                pthread_mutex_unlock(mutex)
+                current = generation.load(ordering: .acquiring)
+            }
+            seen = current
+            if stopping.load(ordering: .acquiring) { return }
+            let j = job.pointee
+            if let body = j.body { runShare(w, count: j.count, body: body) }
+            pending.subtract(1, ordering: .releasing)
+        }
+    }
+}
