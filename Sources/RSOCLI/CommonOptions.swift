@@ -29,10 +29,13 @@ public struct DataOptions: ParsableArguments {
     }
 }
 
-/// Worker threads (shared).
+/// Worker threads and their placement (shared).
 public struct ThreadOptions: ParsableArguments {
     @Option(name: .long, help: "Worker threads (default: one per physical core).")
     public var threads: Int?
+
+    @Option(name: .long, help: "NUMA-aware placement: on (workers grouped by node, shared data replicated per node) or off.")
+    public var numa: OnOff = .on
 
     public init() {}
 
@@ -43,6 +46,18 @@ public struct ThreadOptions: ParsableArguments {
     }
 
     public var resolved: Int { threads ?? MachineInfo.defaultThreads }
+
+    /// This machine's plan for these options.
+    public func plan() throws -> ThreadPlan {
+        ThreadPlan.make(cores: try MachineInfo.cores(), threads: threads, numa: numa == .on)
+    }
+
+    /// The engine's pinned worker pool.
+    public func pool() throws -> WorkerPool { WorkerPool(plan: try plan()) }
+}
+
+public enum OnOff: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case on, off
 }
 
 /// Errors from the engine are printed as they are (they already name file and expectation).

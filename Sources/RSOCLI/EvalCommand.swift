@@ -33,7 +33,7 @@ struct EvalCommand: ParsableCommand {
         let loaded = clock.now
         print("data: \(splits.directory) — train \(splits.train.count), test \(splits.test.count) (\(secs(loaded - t0)) s)")
         let params = NetworkParameters.heNormal(network: spec, seed: seed)
-        let scheduler = OpenMPScheduler(threads: threads.resolved)
+        let scheduler = try threads.pool()
         let result = Evaluator.run(parameters: params, splits: splits, statisticsSamples: bnSamples, seed: seed,
                                    scheduler: scheduler)
         let done = clock.now

@@ -26,6 +26,13 @@ struct InfoCommand: ParsableCommand {
         print("blas:           \(MachineInfo.blasConfiguration)")
         print("  blas threads: \(MachineInfo.blasThreads) (the engine sets 1: workers own parallelism)")
         print("openmp:         \(MachineInfo.openMPMaxThreads) threads by default (whole-dataset passes)")
-        print("engine threads: \(threads.resolved)")
+        let cores: [CoreInfo]
+        do {
+            cores = try MachineInfo.cores(synthetic: topology)
+        } catch {
+            throw ValidationError("--topology: \(error)")
+        }
+        let plan = ThreadPlan.make(cores: cores, threads: threads.threads, numa: threads.numa == .on)
+        print("worker plan:    " + plan.description)
     }
 }

@@ -1,0 +1,40 @@
+// CSupport: direct (no im2col, no BLAS) convolution on chunked CNHW tensors.
+// Layout and conventions: see csupport.h (x[Cin][n][H][W], w[Cout][Cin][k][k], y[Cout][n·H·W],
+// stride 1, zero padding k/2, no bias; sum/sumsq ADDED to, in double). Design: conv_direct.c.
+#ifndef CSUPPORT_CONV_DIRECT_H
+#define CSUPPORT_CONV_DIRECT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Floats of scratch that cs_conv2d_cnhw_f32__direct needs for this shape (0 for empty shapes):
+//   Cout·Cin·k²                       packed weights
+//   + Cin·G·(H + 2·(k/2))·(8·⌈W/8⌉ + 2·(k/2))   zero-padded input of G samples,
+// G = min(n, max(1, ⌊16384 / (Cin·(H + 2·(k/2))·(8·⌈W/8⌉ + 2·(k/2)))⌋)) (a ~64 KiB group).
+// For mnist6 16→16 3×3 28×28 that is 2304 + 16·30·34 = 18624 floats (~73 KiB) for any n.
+// Upper bound usable without the function: Cout·Cin·k² + max(16384, Cin·(H+k)·(W+7+k)).
+long cs_conv2d_cnhw_f32__direct_scratch_floats(int Cin, int Cout, int n, int H, int W, int k);
+
+// y[Cout][n·H·W] = conv(x[Cin][n][H][W], w[Cout][Cin][k][k]): same semantics as
+// cs_conv2d_cnhw_f32__ref (any k ≥ 1, any Cin, Cout, n, H, W), single-threaded, statistics of y
+// ADDED to sum[Cout], sumsq[Cout] when non-NULL. `scratch` must hold
+// cs_conv2d_cnhw_f32__direct_scratch_floats(Cin, Cout, n, H, W, k) floats (any alignment, contents
+// ignored; may be NULL when that is 0). x, w, y, scratch must not overlap. Writes exactly the
+// Cout·n·H·W floats of y. Uses an AVX2+FMA micro-kernel when the CPU has it (checked at run time,
+// so it also runs in builds without -mavx2), otherwise cs_conv2d_cnhw_f32__direct_scalar.
+void cs_conv2d_cnhw_f32__direct(const float *x, const float *w, int Cin, int Cout, int n, int H,
+                                int W, int k, float *y, double *sum, double *sumsq, float *scratch);
+
+// The portable fallback of __direct (plain float loops, no intrinsics; scratch unused), exposed so
+// tests cover it on AVX2 machines too.
+void cs_conv2d_cnhw_f32__direct_scalar(const float *x, const float *w, int Cin, int Cout, int n,
+                                       int H, int W, int k, float *y, double *sum, double *sumsq,
+                                       float *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
