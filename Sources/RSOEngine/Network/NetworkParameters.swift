@@ -25,6 +25,11 @@ public final class ParameterTensor: @unchecked Sendable {
     }
 }
 
+/// Which tensor of a parameter layer: its weights, BN γ or β (conv), or bias (FC).
+public enum ParameterKind: String, Codable, Sendable, CaseIterable {
+    case weight, gamma, beta, bias
+}
+
 /// All parameters of a network: per parameter layer its weights, and BN γ/β (conv) or bias (FC).
 /// Names follow the layer names: "conv1.weight", "conv1.bn.gamma", "conv1.bn.beta", "fc.weight", "fc.bias".
 public final class NetworkParameters: @unchecked Sendable {
@@ -67,6 +72,14 @@ public final class NetworkParameters: @unchecked Sendable {
             for i in w.indices { w[i] = Float(rng.nextGaussian() * std) }
         }
         return p
+    }
+
+    public func tensor(layer d: Int, kind: ParameterKind) -> ParameterTensor {
+        switch kind {
+        case .weight: return weights[d]
+        case .gamma: return gammas[d]!
+        case .beta, .bias: return betasOrBias[d]
+        }
     }
 
     /// Every tensor in a fixed order (checkpoints, comparisons).

@@ -21,25 +21,31 @@ extension Trainer {
         return 0
     }
 
+    /// Runs the shared part of a step once (variant 0, from `start` up to `split`), then W, W+Δ and
+    /// W−Δ side by side from `split` (variants 0, 1, 2, whose overrides the caller has set).
+    func evaluateThree(start: Int, split: Int) -> (Double, Double, Double) {
+        if split > start { executor.run(from: start, to: split) }
+        let r = executor.run(from: split, variants: 3)
+        executor.clearOverrides()
+        return (r[0].meanLoss, r[1].meanLoss, r[2].meanLoss)
+    }
+
     func weightStep(layer d: Int, position p: Int) -> TrialDecision {
         let slot = visit.slot(layer: d, position: p)
         let start = loadBatch(cachedLayer: true)
-        let lossW = executor.run(from: start).meanLoss
-        // Layers below the changed parameter keep their activations (and, uncached, their batch
-        // statistics) from the W run, so the ± runs restart where the change first matters.
-        let restart: Int
+        // Layers below the changed parameter are the same for all three: they run once, and the
+        // variants split where the change first matters (layer d's conv/FC, or its BN for γ/β).
+        let split: Int
         switch slot.kind {
-        case .weight, .bias: restart = max(start, executor.plan.layerStep[d])
-        case .gamma, .beta: restart = max(start, bnSteps[d])
+        case .weight, .bias: split = max(start, executor.plan.layerStep[d])
+        case .gamma, .beta: split = max(start, bnSteps[d])
         }
         let t = tensor(layer: d, kind: slot.kind)
         let w0 = t[slot.index]
         let delta = Float(options.delta.sample(sigma: sigma.sigma(layer: d, cycle: state.cycle), using: &deltaRNG))
-        t[slot.index] = w0 + delta
-        let lossPlus = executor.run(from: restart).meanLoss
-        t[slot.index] = w0 - delta
-        let lossMinus = executor.run(from: restart).meanLoss
-        t[slot.index] = w0
+        executor.override(variant: 1, layer: d, kind: slot.kind)[slot.index] = w0 + delta
+        executor.override(variant: 2, layer: d, kind: slot.kind)[slot.index] = w0 - delta
+        let (lossW, lossPlus, lossMinus) = evaluateThree(start: start, split: split)
         let lambda = slot.kind == .weight ? options.weightDecay : 0
         func penalty(_ v: Float) -> Double { lambda * Double(v) * Double(v) }
         let decision = TrialDecision.decide(lossW: lossW, lossPlus: lossPlus, lossMinus: lossMinus,
@@ -62,46 +68,42 @@ extension Trainer {
     /// §4.2 baselines: every weight of `layers` perturbed at once with N(0, σ_d/10).
     func jointStep(layers: [Int]) -> TrialDecision {
         let start = loadBatch(cachedLayer: layers.count == 1)
-        let lossW = executor.run(from: start).meanLoss
         var offset = 0
         var sq0 = 0.0, sqPlus = 0.0, sqMinus = 0.0
         for d in layers {
             let w = parameters.weights[d].storage
+            let plus = executor.override(variant: 1, layer: d, kind: .weight)
+            let minus = executor.override(variant: 2, layer: d, kind: .weight)
             let s = sigma.sigma(layer: d, cycle: state.cycle) / 10
             for i in w.indices {
                 let delta = Float(s * deltaRNG.nextGaussian())
-                jointBackup[offset + i] = w[i]
                 jointDelta[offset + i] = delta
+                plus[i] = w[i] + delta
+                minus[i] = w[i] - delta
                 sq0 += Double(w[i]) * Double(w[i])
-                sqPlus += Double(w[i] + delta) * Double(w[i] + delta)
-                sqMinus += Double(w[i] - delta) * Double(w[i] - delta)
+                sqPlus += Double(plus[i]) * Double(plus[i])
+                sqMinus += Double(minus[i]) * Double(minus[i])
             }
             offset += w.count
         }
-        let restart = max(start, executor.plan.layerStep[layers.min()!])
-        setJoint(layers, sign: 1)
-        let lossPlus = executor.run(from: restart).meanLoss
-        setJoint(layers, sign: -1)
-        let lossMinus = executor.run(from: restart).meanLoss
+        let (lossW, lossPlus, lossMinus) = evaluateThree(start: start,
+                                                         split: max(start, executor.plan.layerStep[layers.min()!]))
         let lambda = options.weightDecay
         let decision = TrialDecision.decide(lossW: lossW, lossPlus: lossPlus, lossMinus: lossMinus, delta: 0,
                                             penaltyW: lambda * sq0, penaltyPlus: lambda * sqPlus,
                                             penaltyMinus: lambda * sqMinus)
+        let sign: Float
         switch decision.choice {
-        case .plus: setJoint(layers, sign: 1)
-        case .minus: break  // already W − Δ
-        case .kept: setJoint(layers, sign: 0)
+        case .plus: sign = 1
+        case .minus: sign = -1
+        case .kept: return decision
         }
-        return decision
-    }
-
-    /// Weights of `layers` := backup + sign·Δ (sign 0 restores the backup exactly).
-    private func setJoint(_ layers: [Int], sign: Float) {
-        var offset = 0
+        offset = 0
         for d in layers {
             let w = parameters.weights[d].storage
-            for i in w.indices { w[i] = jointBackup[offset + i] + sign * jointDelta[offset + i] }
+            for i in w.indices { w[i] += sign * jointDelta[offset + i] }
             offset += w.count
         }
+        return decision
     }
 }

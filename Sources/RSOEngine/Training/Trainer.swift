@@ -27,8 +27,7 @@ public final class Trainer {
     var deltaRNG: SeededGenerator
     var sampler: BatchSampler
     let batchIndices: UnsafeMutableBufferPointer<Int32>
-    /// Backup and Δ buffers for joint (layer/network) perturbations, sized |W| once.
-    let jointBackup: UnsafeMutableBufferPointer<Float>
+    /// Δ buffer for joint (layer/network) perturbations, sized |W| once.
     let jointDelta: UnsafeMutableBufferPointer<Float>
     var cache: ActivationCache?
     let bnSteps: [Int]
@@ -65,10 +64,9 @@ public final class Trainer {
         self.deltaRNG = deltaRNG
         self.sampler = sampler
         visit = VisitPlan(network: parameters.network, order: options.order)
-        executor = ForwardExecutor(parameters: parameters, capacity: options.batch, scheduler: scheduler)
+        executor = ForwardExecutor(parameters: parameters, capacity: options.batch, scheduler: scheduler, variants: 3)
         batchIndices = .allocate(capacity: options.batch)
         let w = parameters.network.weightCount
-        jointBackup = .allocate(capacity: w)
         jointDelta = .allocate(capacity: w)
         let plan = executor.plan
         bnSteps = parameters.network.layers.indices.map { d in
@@ -84,7 +82,6 @@ public final class Trainer {
 
     deinit {
         batchIndices.deallocate()
-        jointBackup.deallocate()
         jointDelta.deallocate()
     }
 
@@ -223,11 +220,7 @@ public final class Trainer {
     }
 
     func tensor(layer d: Int, kind: ParameterKind) -> ParameterTensor {
-        switch kind {
-        case .weight: return parameters.weights[d]
-        case .gamma: return parameters.gammas[d]!
-        case .beta, .bias: return parameters.betasOrBias[d]
-        }
+        parameters.tensor(layer: d, kind: kind)
     }
 }
 

@@ -1,8 +1,3 @@
-/// Which parameter a trial perturbs.
-public enum ParameterKind: String, Codable, Sendable {
-    case weight, gamma, beta, bias
-}
-
 /// The order in which one cycle visits parameters: layers from the classifier back to the input;
 /// inside a layer its weights (output-major or input-major), then for a conv its BN γ/β channel by
 /// channel, for the FC layer its bias. Also says where the parallel update schemes merge.

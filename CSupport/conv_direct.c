@@ -1,0 +1,288 @@
+// Direct 2-D convolution on chunked CNHW tensors (no im2col, no BLAS), with the batch-norm
+// statistics of the output taken from registers.
+//
+// Shapes: x[Cin][n][H][W], w[Cout][Cin][k][k]  →  y[Cout][P], P = n·H·W (stride 1, zero padding
+// p = k/2, no bias). Optional sum[Cout], sumsq[Cout] (double) are ADDED to.
+//
+// Why: for 16–32 channels a 3×3 conv is a skinny product (Cout × Cin·9 by Cin·9 × P) on which
+// im2col + OpenBLAS reaches ~⅓ of the FMA peak; here the patch matrix is never built.
+//
+// Loop nest (__direct, AVX2 path), outermost first:
+//   1. sample groups: G samples (input ≈ 64 KiB, see group_samples) are copied into a zero-padded
+//      buffer xp[Cin][G][H + 2p][Wp], Wp = 8·⌈W/8⌉ + 2p, so every tap of every 8-pixel vector is
+//      an in-bounds unaligned load and no border test remains in the inner loop. The pad zones are
+//      zeroed once per call; only the interiors are rewritten per group.
+//   2. output-channel blocks of R = 4 (tail block R = Cout mod 4), weights packed per block as
+//      wp[ci][ky][kx][r] so the inner loop reads them sequentially (Cout·Cin·k² floats, per call).
+//   3. "slots": the group's output rows cut into 8-pixel vectors (the last one of a row masked
+//      when 8 ∤ W: 28×28, 14×14 and 7×7 images use 7/8 of the lanes); V = 3 slots at a time,
+//      possibly from different rows or samples (tail V = 1, 2).
+//   4. micro-kernel: R × V accumulators of 8 pixels (12 ymm), over ci and the k² taps: V
+//      unaligned loads of x, R broadcasts of w, R·V FMAs. 7 loads per 12 FMAs, 12 independent
+//      chains ≥ the 2 FMA/cycle × 4 cycles latency of Zen3.
+//   5. epilogue: store (masked on the row tail), then per output channel the valid lanes are
+//      widened to double and added to 4-lane double sums / sums of squares (FMA in double).
+// Statistics order is fixed by the shape (not by data), so results are deterministic.
+// Accuracy: every output is a float sum of Cin·k² products in the order (ci, ky, kx) with FMA:
+// |ŷ − y| ≤ γ_K·Σ|w·x|, K = Cin·k², like __sgemm.
+//
+// The AVX2 code is compiled with __attribute__((target("avx2,fma"))) and chosen at run time with
+// __builtin_cpu_supports, so it is also used (and tested) in debug builds without -mavx2.
+// __direct_scalar is the portable fallback: plain loops in float, same (ci, ky, kx) order.
+#include "csupport_conv_direct.h"
+
+#include <string.h>
+
+// Target size of the padded input group, floats (64 KiB: two L1s' worth; read R-block by R-block
+// from L1/L2).
+#define DIRECT_GROUP_FLOATS 16384L
+#define DIRECT_R 4  // output channels per register block
+#define DIRECT_V 3  // 8-pixel vectors per register block
+
+typedef struct {
+    int pad, Hp, Wp, nv;  // padding, padded height/width, 8-pixel vectors per row
+    long plane;           // Hp·Wp
+    int G;                // samples per group
+} direct_geometry;
+
+static direct_geometry geometry(int Cin, int n, int H, int W, int k) {
+    direct_geometry g;
+    g.pad = k / 2;
+    g.Hp = H + 2 * g.pad;
+    g.nv = (W + 7) / 8;
+    g.Wp = 8 * g.nv + 2 * g.pad;
+    g.plane = (long)g.Hp * g.Wp;
+    long G = DIRECT_GROUP_FLOATS / ((long)Cin * g.plane);
+    if (G < 1) G = 1;
+    if (G > n) G = n;
+    g.G = (int)G;
+    return g;
+}
+
+long cs_conv2d_cnhw_f32__direct_scratch_floats(int Cin, int Cout, int n, int H, int W, int k) {
+    if (Cin <= 0 || Cout <= 0 || n <= 0 || H <= 0 || W <= 0 || k <= 0) return 0;
+    const direct_geometry g = geometry(Cin, n, H, W, k);
+    return (long)Cout * Cin * k * k + (long)Cin * g.G * g.plane;
+}
+
+// MARK: - Portable path
+
+void cs_conv2d_cnhw_f32__direct_scalar(const float *x, const float *w, int Cin, int Cout, int n,
+                                       int H, int W, int k, float *y, double *sum, double *sumsq,
+                                       float *scratch) {
+    (void)scratch;
+    const int pad = k / 2;
+    const long HW = (long)H * W, P = (long)n * HW;
+    if (Cout <= 0 || P <= 0) return;
+    for (int co = 0; co < Cout; co++) {
+        double s1 = 0.0, s2 = 0.0;
+        for (int s = 0; s < n; s++) {
+            for (int oy = 0; oy < H; oy++) {
+                for (int ox = 0; ox < W; ox++) {
+                    float acc = 0.0f;
+                    for (int ci = 0; ci < Cin; ci++) {
+                        const float *xc = x + ((long)ci * n + s) * HW;
+                        const float *wc = w + ((long)co * Cin + ci) * k * k;
+                        for (int ky = 0; ky < k; ky++) {
+                            const int iy = oy + ky - pad;
+                            if (iy < 0 || iy >= H) continue;
+                            for (int kx = 0; kx < k; kx++) {
+                                const int ix = ox + kx - pad;
+                                if (ix < 0 || ix >= W) continue;
+                                acc += wc[ky * k + kx] * xc[(long)iy * W + ix];
+                            }
+                        }
+                    }
+                    y[(long)co * P + s * HW + (long)oy * W + ox] = acc;
+                    s1 += (double)acc;
+                    s2 += (double)acc * (double)acc;
+                }
+            }
+        }
+        if (sum) sum[co] += s1;
+        if (sumsq) sumsq[co] += s2;
+    }
+}
+
+// MARK: - AVX2 + FMA path
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define AVX2_FN __attribute__((target("avx2,fma")))
+#define AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
+
+// One 8-pixel output vector: where its taps start in xp (channel 0, tap (0, 0)) and where it goes
+// in y (output channel co0 of the block), and how many of its lanes are real pixels (1…8).
+typedef struct {
+    const float *in;
+    float *out;
+    int valid;
+} direct_slot;
+
+// lanes_mask[8 − valid …] = valid lanes of −1, then zeros.
+static const int lanes_mask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+// The micro-kernel: R output channels × V slots, over all Cin and k² taps. R, V, KS are
+// compile-time constants in every instantiation (KS = 0: k is the run-time `krt`).
+// acc1/acc2: [R][4] double lanes of the block's running sums / sums of squares.
+AVX2_INLINE void direct_block(const int R, const int V, const int KS, int krt,
+                              const float *restrict wp, int Cin, long cstride, long Wp,
+                              const direct_slot *sl, long P, int stats, double *acc1,
+                              double *acc2) {
+    const int k = KS ? KS : krt;
+    __m256 acc[DIRECT_R][DIRECT_V];
+    for (int r = 0; r < R; r++)
+        for (int j = 0; j < V; j++) acc[r][j] = _mm256_setzero_ps();
+    const float *in[DIRECT_V];
+    for (int j = 0; j < V; j++) in[j] = sl[j].in;
+    for (int ci = 0; ci < Cin; ci++) {
+        for (int ky = 0; ky < k; ky++) {
+            for (int kx = 0; kx < k; kx++) {
+                const long off = ky * Wp + kx;
+                __m256 xv[DIRECT_V];
+                for (int j = 0; j < V; j++) xv[j] = _mm256_loadu_ps(in[j] + off);
+                for (int r = 0; r < R; r++) {
+                    const __m256 wv = _mm256_broadcast_ss(wp + (ky * k + kx) * R + r);
+                    for (int j = 0; j < V; j++) acc[r][j] = _mm256_fmadd_ps(wv, xv[j], acc[r][j]);
+                }
+            }
+        }
+        wp += k * k * R;
+        for (int j = 0; j < V; j++) in[j] += cstride;
+    }
+    for (int j = 0; j < V; j++) {
+        const int full = sl[j].valid == 8;
+        const __m256i mi = _mm256_loadu_si256((const __m256i *)(lanes_mask + 8 - sl[j].valid));
+        for (int r = 0; r < R; r++) {
+            float *o = sl[j].out + r * P;
+            __m256 v = acc[r][j];
+            if (full) {
+                _mm256_storeu_ps(o, v);
+            } else {
+                _mm256_maskstore_ps(o, mi, v);
+                v = _mm256_and_ps(v, _mm256_castsi256_ps(mi));  // padding lanes out of the stats
+            }
+            if (stats) {
+                const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+                const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+                __m256d s1 = _mm256_loadu_pd(acc1 + 4 * r), s2 = _mm256_loadu_pd(acc2 + 4 * r);
+                s1 = _mm256_add_pd(s1, _mm256_add_pd(lo, hi));
+                s2 = _mm256_fmadd_pd(lo, lo, s2);
+                s2 = _mm256_fmadd_pd(hi, hi, s2);
+                _mm256_storeu_pd(acc1 + 4 * r, s1);
+                _mm256_storeu_pd(acc2 + 4 * r, s2);
+            }
+        }
+    }
+}
+
+typedef void (*direct_block_fn)(int krt, const float *wp, int Cin, long cstride, long Wp,
+                                const direct_slot *sl, int Rv, long P, int stats, double *acc1,
+                                double *acc2);
+
+#define DIRECT_INSTANCE(KS)                                                                       \
+    static AVX2_FN void direct_block_k##KS(int krt, const float *wp, int Cin, long cstride,       \
+                                           long Wp, const direct_slot *sl, int Rv, long P,        \
+                                           int stats, double *acc1, double *acc2) {               \
+        direct_block(DIRECT_R, DIRECT_V, KS, krt, wp, Cin, cstride, Wp, sl, Rv, P, stats, acc1,   \
+                     acc2);                                                                       \
+    }
+DIRECT_INSTANCE(3)
+DIRECT_INSTANCE(1)
+DIRECT_INSTANCE(0)
+
+static AVX2_FN void direct_avx2(const float *x, const float *w, int Cin, int Cout, int n, int H,
+                                int W, int k, float *y, double *sum, double *sumsq,
+                                float *scratch) {
+    const direct_geometry g = geometry(Cin, n, H, W, k);
+    const long HW = (long)H * W, P = (long)n * HW;
+    const int kk = k * k;
+    const int stats = (sum != NULL) || (sumsq != NULL);
+    const direct_block_fn(*table)[DIRECT_V] = direct_blocks[k == 3 ? 0 : (k == 1 ? 1 : 2)];
+
+    // Weights, per block of R output channels: wp[block][ci][ky·k + kx][r].
+    float *wp = scratch;
+    for (int co0 = 0; co0 < Cout; co0 += DIRECT_R) {
+        const int R = Cout - co0 < DIRECT_R ? Cout - co0 : DIRECT_R;
+        float *dst = wp + (long)co0 * Cin * kk;
+        for (int ci = 0; ci < Cin; ci++)
+            for (int t = 0; t < kk; t++)
+                for (int r = 0; r < R; r++)
+                    dst[((long)ci * kk + t) * R + r] = w[((long)(co0 + r) * Cin + ci) * kk + t];
+    }
+
+    // Zero-padded input of one sample group: xp[ci][g][Hp][Wp]; pad zones stay zero.
+    float *xp = wp + (long)Cout * Cin * kk;
+    const long cstride = (long)g.G * g.plane;
+    memset(xp, 0, sizeof(float) * (size_t)(Cin * cstride));
+
+    for (int s0 = 0; s0 < n; s0 += g.G) {
+        const int gn = n - s0 < g.G ? n - s0 : g.G;
+        for (int ci = 0; ci < Cin; ci++)
+            for (int gs = 0; gs < gn; gs++) {
+                const float *src = x + ((long)ci * n + s0 + gs) * HW;
+                float *dst = xp + ci * cstride + gs * g.plane + (long)g.pad * g.Wp + g.pad;
+                for (int iy = 0; iy < H; iy++)
+                    memcpy(dst + (long)iy * g.Wp, src + (long)iy * W, sizeof(float) * (size_t)W);
+            }
+        const long nslots = (long)gn * H * g.nv;
+
+        for (int co0 = 0; co0 < Cout; co0 += DIRECT_R) {
+            const int R = Cout - co0 < DIRECT_R ? Cout - co0 : DIRECT_R;
+            const float *wblock = wp + (long)co0 * Cin * kk;
+            double acc1[4 * DIRECT_R] = {0}, acc2[4 * DIRECT_R] = {0};
+            int gs = 0, oy = 0, vx = 0;  // the next slot
+            for (long t0 = 0; t0 < nslots; t0 += DIRECT_V) {
+                const int V = nslots - t0 < DIRECT_V ? (int)(nslots - t0) : DIRECT_V;
+                direct_slot sl[DIRECT_V];
+                for (int j = 0; j < V; j++) {
+                    sl[j].in = xp + gs * g.plane + (long)oy * g.Wp + 8 * vx;
+                    sl[j].out = y + (long)co0 * P + (long)(s0 + gs) * HW + (long)oy * W + 8 * vx;
+                    sl[j].valid = W - 8 * vx < 8 ? W - 8 * vx : 8;
+                    if (++vx == g.nv) {
+                        vx = 0;
+                        if (++oy == H) {
+                            oy = 0;
+                            gs++;
+                        }
+                    }
+                }
+                table[R - 1][V - 1](k, wblock, Cin, cstride, g.Wp, sl, P, stats, acc1, acc2);
+            }
+            if (stats) {
+                for (int r = 0; r < R; r++) {
+                    const double *a = acc1 + 4 * r, *b = acc2 + 4 * r;
+                    if (sum) sum[co0 + r] += (a[0] + a[1]) + (a[2] + a[3]);
+                    if (sumsq) sumsq[co0 + r] += (b[0] + b[1]) + (b[2] + b[3]);
+                }
+            }
+        }
+    }
+}
+
+// A load of libgcc's/compiler-rt's cpu model (filled by a constructor): cheap enough per call.
+static int have_avx2_fma(void) {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+// MARK: - Entry point
+
+void cs_conv2d_cnhw_f32__direct(const float *x, const float *w, int Cin, int Cout, int n, int H,
+                                int W, int k, float *y, double *sum, double *sumsq,
+                                float *scratch) {
+    const long P = (long)n * H * W;
+    if (Cout <= 0 || n <= 0 || H <= 0 || W <= 0) return;
+    if (Cin <= 0 || k <= 0) {  // the sum over no inputs: y = 0, statistics unchanged
+        memset(y, 0, sizeof(float) * (size_t)(Cout * P));
+        return;
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    if (have_avx2_fma()) {
+        direct_avx2(x, w, Cin, Cout, n, H, W, k, y, sum, sumsq, scratch);
+        return;
+    }
+#endif
+    cs_conv2d_cnhw_f32__direct_scalar(x, w, Cin, Cout, n, H, W, k, y, sum, sumsq, scratch);
+}

@@ -1,0 +1,230 @@
+import CSupport
+
+/// The buffers of one kernel case for a batch of `samples`, cut into chunks of `chunkSamples`
+/// exactly as ForwardExecutor cuts a batch, and the per-chunk call. Inputs are filled with
+/// deterministic values in [−1, 1] by the worker that will run each chunk (first touch, as the
+/// executor's buffers are). All memory is freed with the workload.
+public final class KernelWorkload {
+    public let kernelCase: KernelCase
+    public let samples: Int
+    public let chunkSamples: Int
+    public let chunkCount: Int
+    private let scheduler: ChunkScheduler
+    private var floats: [UnsafeMutablePointer<Float>] = []
+    private var doubles: [UnsafeMutablePointer<Double>] = []
+    private var bytes: [UnsafeMutablePointer<UInt8>] = []
+    private var body: (Int, Int) -> Void = { _, _ in }
+
+    public init(_ kernelCase: KernelCase, samples: Int, chunkSamples: Int, scheduler: ChunkScheduler,
+                convTile: Int = ForwardExecutor.convTile) {
+        precondition(samples > 0 && chunkSamples > 0)
+        self.kernelCase = kernelCase
+        self.samples = samples
+        self.chunkSamples = chunkSamples
+        self.scheduler = scheduler
+        chunkCount = (samples + chunkSamples - 1) / chunkSamples
+        body = makeBody(convTile: convTile)
+    }
+
+    deinit {
+        floats.forEach { $0.deallocate() }
+        doubles.forEach { $0.deallocate() }
+        bytes.forEach { $0.deallocate() }
+    }
+
+    /// Samples in chunk c (the last chunk may be short).
+    public func samples(inChunk c: Int) -> Int { min(chunkSamples, samples - c * chunkSamples) }
+
+    /// One pass over the whole batch on the scheduler's workers.
+    public func run() { scheduler.forEachChunk(chunkCount, body) }
+
+    /// FLOPs and bytes of one `run()` (the sum over its chunks).
+    public var totalFlops: Double { (0..<chunkCount).reduce(0) { $0 + kernelCase.flops(samples: samples(inChunk: $1)) } }
+    public var totalBytes: Double { (0..<chunkCount).reduce(0) { $0 + kernelCase.bytes(samples: samples(inChunk: $1)) } }
+
+    // MARK: Buffers
+
+    /// A per-sample tensor of the whole batch, filled chunk by chunk on the chunk's worker.
+    private func batchTensor(perSample: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, samples * perSample))
+        floats.append(p)
+        let cs = chunkSamples
+        let total = samples
+        scheduler.forEachChunk(chunkCount) { c, _ in
+            let lo = c * cs * perSample, hi = min(total, (c + 1) * cs) * perSample
+            Self.fill(p + lo, count: hi - lo, seed: seed &+ UInt64(c))
+        }
+        return p
+    }
+
+    private func small(_ count: Int, seed: UInt64, scale: Float = 1, offset: Float = 0) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        floats.append(p)
+        Self.fill(p, count: count, seed: seed)
+        for i in 0..<count { p[i] = p[i] * scale + offset }
+        return p
+    }
+
+    private func zerosF(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        p.initialize(repeating: 0, count: max(1, count))
+        floats.append(p)
+        return p
+    }
+
+    private func zerosD(_ count: Int, value: Double = 0) -> UnsafeMutablePointer<Double> {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count))
+        p.initialize(repeating: value, count: max(1, count))
+        doubles.append(p)
+        return p
+    }
+
+    /// xorshift64* values in [−1, 1): no NaN, no denormals, same for every run.
+    private static func fill(_ p: UnsafeMutablePointer<Float>, count: Int, seed: UInt64) {
+        var s = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        for i in 0..<count {
+            s ^= s >> 12; s ^= s << 25; s ^= s >> 27
+            let r = (s &* 0x2545_F491_4F6C_DD1D) >> 40  // 24 bits
+            p[i] = Float(r) / Float(1 << 23) - 1
+        }
+    }
+
+    // MARK: The call
+
+    private func makeBody(convTile: Int) -> (Int, Int) -> Void {
+        let kc = kernelCase
+        let cs = chunkSamples
+        let total = samples
+        let ref = kc.variant == .ref
+        func n(_ c: Int) -> Int { min(cs, total - c * cs) }
+        let workers = scheduler.workers
+
+        switch (kc.family, kc.shape) {
+        case let (.conv, .conv(ci, co, k, h, w)):
+            let x = batchTensor(perSample: ci * h * w, seed: 1)
+            let y = zerosF(total * co * h * w)
+            let wt = small(co * ci * k * k, seed: 2, scale: Float((2.0 / Double(ci * k * k)).squareRoot()))
+            let sums = zerosD(chunkCount * co), sqs = zerosD(chunkCount * co)
+            let scratchFloats: Int
+            switch kc.variant {
+            case .sgemm: scratchFloats = ci * k * k * convTile
+            case .direct: scratchFloats = Int(cs_conv2d_cnhw_f32__direct_scratch_floats(Int32(ci), Int32(co), Int32(cs),
+                                                                                         Int32(h), Int32(w), Int32(k)))
+            default: scratchFloats = 0
+            }
+            let scratch = (0..<workers).map { _ in zerosF(scratchFloats) }
+            let variant = kc.variant
+            let tile = convTile
+            return { c, worker in
+                let nc = Int32(n(c))
+                let xc = x + c * cs * ci * h * w, yc = y + c * cs * co * h * w
+                let s1 = sums + c * co, s2 = sqs + c * co
+                s1.update(repeating: 0, count: co)
+                s2.update(repeating: 0, count: co)
+                switch variant {
+                case .sgemm:
+                    cs_conv2d_cnhw_f32__sgemm(xc, wt, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), yc, s1, s2,
+                                              scratch[worker], tile)
+                case .direct:
+                    cs_conv2d_cnhw_f32__direct(xc, wt, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), yc, s1, s2,
+                                               scratch[worker])
+                case .ref, .opt:
+                    cs_conv2d_cnhw_f32__ref(xc, wt, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), yc, s1, s2)
+                }
+            }
+
+        case let (.im2col, .planes(ch, h, w, k, _)):
+            let x = batchTensor(perSample: ch * h * w, seed: 3)
+            let scratch = (0..<workers).map { _ in zerosF(ch * k * k * convTile) }
+            let f = ref ? cs_im2col_cnhw_f32__ref : cs_im2col_cnhw_f32__opt
+            return { c, worker in
+                let nc = n(c)
+                let p = nc * h * w
+                var p0 = 0
+                while p0 < p {
+                    let p1 = min(p, p0 + convTile)
+                    f(x + c * cs * ch * h * w, Int32(ch), Int32(nc), Int32(h), Int32(w), Int32(k), p0, p1, scratch[worker])
+                    p0 = p1
+                }
+            }
+
+        case let (.bnReluInfer, .planes(ch, h, w, _, relu)), let (.bnReluAvgpool2, .planes(ch, h, w, _, relu)):
+            let pooled = kc.family == .bnReluAvgpool2
+            let outPer = pooled ? ch * (h / 2) * (w / 2) : ch * h * w
+            let z = batchTensor(perSample: ch * h * w, seed: 4)
+            let y = zerosF(total * outPer)
+            let gamma = small(ch, seed: 5, scale: 0.1, offset: 1), beta = small(ch, seed: 6, scale: 0.1)
+            let mean = zerosD(ch), variance = zerosD(ch, value: 1)
+            let r: Int32 = relu ? 1 : 0
+            if pooled {
+                let f = ref ? cs_bn_relu_avgpool2_cnhw_f32__ref : cs_bn_relu_avgpool2_cnhw_f32__opt
+                return { c, _ in
+                    f(z + c * cs * ch * h * w, Int32(ch), Int32(n(c)), Int32(h), Int32(w), gamma, beta, mean, variance,
+                      1e-5, r, y + c * cs * outPer)
+                }
+            }
+            let f = ref ? cs_bn_relu_infer_f32__ref : cs_bn_relu_infer_f32__opt
+            return { c, _ in
+                f(z + c * cs * ch * h * w, Int32(ch), n(c) * h * w, gamma, beta, mean, variance, 1e-5, r,
+                  y + c * cs * outPer)
+            }
+
+        case let (.avgpool2, .planes(ch, h, w, _, _)):
+            let x = batchTensor(perSample: ch * h * w, seed: 7)
+            let outPer = ch * (h / 2) * (w / 2)
+            let y = zerosF(total * outPer)
+            let f = ref ? cs_avgpool2_cnhw_f32__ref : cs_avgpool2_cnhw_f32__opt
+            return { c, _ in f(x + c * cs * ch * h * w, Int32(ch), Int32(n(c)), Int32(h), Int32(w), y + c * cs * outPer) }
+
+        case let (.globalAvgpool, .planes(ch, h, w, _, _)):
+            let x = batchTensor(perSample: ch * h * w, seed: 8)
+            let y = zerosF(total * ch)
+            let f = ref ? cs_global_avgpool_cnhw_f32__ref : cs_global_avgpool_cnhw_f32__opt
+            return { c, _ in f(x + c * cs * ch * h * w, Int32(ch), Int32(n(c)), h * w, y + c * cs * ch) }
+
+        case let (.channelStats, .planes(ch, h, w, _, _)):
+            let z = batchTensor(perSample: ch * h * w, seed: 9)
+            let sums = zerosD(chunkCount * ch), sqs = zerosD(chunkCount * ch)
+            let f = ref ? cs_channel_stats_f32__ref : cs_channel_stats_f32__opt
+            return { c, _ in
+                let s1 = sums + c * ch, s2 = sqs + c * ch
+                s1.update(repeating: 0, count: ch)
+                s2.update(repeating: 0, count: ch)
+                f(z + c * cs * ch * h * w, Int32(ch), n(c) * h * w, s1, s2)
+            }
+
+        case let (.fc, .fc(i, o)):
+            let x = batchTensor(perSample: i, seed: 10)
+            let wt = small(o * i, seed: 11, scale: Float((2.0 / Double(i)).squareRoot()))
+            let b = small(o, seed: 12, scale: 0.1)
+            let y = zerosF(total * o)
+            let f = ref ? cs_fc_f32__ref : cs_fc_f32__opt
+            return { c, _ in f(x + c * cs * i, wt, b, Int32(n(c)), Int32(i), Int32(o), y + c * cs * o) }
+
+        case let (.residualAdd, .residual(ch, skipCh, h, w, relu)):
+            // In place on y, as the engine runs it; y drifts by at most 1 per run (bounded values).
+            let y = batchTensor(perSample: ch * h * w, seed: 13)
+            let skip = batchTensor(perSample: skipCh * h * w, seed: 14)
+            let f = ref ? cs_residual_add_cnhw_f32__ref : cs_residual_add_cnhw_f32__opt
+            let r: Int32 = relu ? 1 : 0
+            return { c, _ in
+                f(y + c * cs * ch * h * w, skip + c * cs * skipCh * h * w, Int32(ch), Int32(skipCh), n(c) * h * w, r)
+            }
+
+        case let (.softmaxXent, .logits(k)):
+            let logits = batchTensor(perSample: k, seed: 15)
+            let labels = UnsafeMutablePointer<UInt8>.allocate(capacity: total)
+            bytes.append(labels)
+            for i in 0..<total { labels[i] = UInt8(truncatingIfNeeded: (i &* 7) % k) }
+            let loss = zerosD(chunkCount)
+            let f = ref ? cs_softmax_xent_f32__ref : cs_softmax_xent_f32__opt
+            return { c, _ in
+                var correct: Int32 = 0
+                loss[c] = f(logits + c * cs * k, labels + c * cs, Int32(n(c)), Int32(k), &correct)
+            }
+
+        default:
+            preconditionFailure("no workload for \(kc.family) on \(kc.shape)")
+        }
+    }
+}
