@@ -31,18 +31,24 @@
 // __direct_scalar is the portable fallback: plain loops in float, same (ci, ky, kx) order.
 #include "csupport_conv_direct.h"
 
+#include <stdint.h>
 #include <string.h>
 
 // Target size of the padded input group, floats (64 KiB: two L1s' worth; read R-block by R-block
 // from L1/L2).
 #define DIRECT_GROUP_FLOATS 16384L
+#ifndef DIRECT_R
 #define DIRECT_R 4  // output channels per register block
+#endif
+#ifndef DIRECT_V
 #define DIRECT_V 3  // 8-pixel vectors per register block
+#endif
 
 typedef struct {
     int pad, Hp, Wp, nv;  // padding, padded height/width, 8-pixel vectors per row
     long plane;           // Hp·Wp
     int G;                // samples per group
+    long cstride;         // floats from one channel of xp to the next (see geometry)
 } direct_geometry;
 
 static direct_geometry geometry(int Cin, int n, int H, int W, int k) {
@@ -56,13 +62,19 @@ static direct_geometry geometry(int Cin, int n, int H, int W, int k) {
     if (G < 1) G = 1;
     if (G > n) G = n;
     g.G = (int)G;
+    // An odd number of 64-byte lines, so the Cin channel planes of xp (read together by the
+    // micro-kernel) fall into different L1 sets. A stride near 4 KiB (28×28: 16·30·34 floats =
+    // 4080 B) put every channel's rows in the same sets: measured ~25% slower.
+    g.cstride = (G * g.plane + 15) / 16 * 16;
+    if ((g.cstride / 16) % 2 == 0) g.cstride += 16;
     return g;
 }
 
 long cs_conv2d_cnhw_f32__direct_scratch_floats(int Cin, int Cout, int n, int H, int W, int k) {
     if (Cin <= 0 || Cout <= 0 || n <= 0 || H <= 0 || W <= 0 || k <= 0) return 0;
     const direct_geometry g = geometry(Cin, n, H, W, k);
-    return (long)Cout * Cin * k * k + (long)Cin * g.G * g.plane;
+    const long Coutr = (Cout + DIRECT_R - 1) / DIRECT_R * DIRECT_R;
+    return Coutr * Cin * k * k + 15 + (long)Cin * g.cstride;  // + 15: xp aligned to 64 B
 }
 
 // MARK: - Portable path
@@ -114,22 +126,63 @@ void cs_conv2d_cnhw_f32__direct_scalar(const float *x, const float *w, int Cin, 
 
 // One 8-pixel output vector: where its taps start in xp (channel 0, tap (0, 0)) and where it goes
 // in y (output channel co0 of the block), and how many of its lanes are real pixels (1…8).
+// `masked`: store only the valid lanes. Otherwise all 8 lanes are stored even when valid < 8: the
+// extra lanes land on the next pixels of the same channel plane (the next row or sample), which a
+// later slot overwrites (slots are stored in pixel order). Only a vector that would cross the end
+// of the plane is masked (vmaskmovps stores are slow on Zen: measured ~15% on 7×7 images).
 typedef struct {
     const float *in;
     float *out;
     int valid;
+    int masked;
 } direct_slot;
 
 // lanes_mask[8 − valid …] = valid lanes of −1, then zeros.
 static const int lanes_mask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
+// Stores the R × V accumulators of a block (masked on row tails, rows r ≥ Rv skipped) and adds
+// their valid lanes, widened to double, to acc1/acc2 ([R][4] double lanes of the block's running
+// sums / sums of squares).
+AVX2_INLINE void direct_epilogue(const int R, const int V, __m256 acc[DIRECT_R][DIRECT_V],
+                                 const direct_slot *sl, int Rv, long P, int stats, double *acc1,
+                                 double *acc2) {
+    __m256 mask[DIRECT_V];
+    for (int j = 0; j < V; j++)
+        mask[j] = _mm256_loadu_ps((const float *)(lanes_mask + 8 - sl[j].valid));
+    for (int r = 0; r < R; r++) {
+        if (r >= Rv) break;
+        // Loaded once, added V times, stored once: the stores to y (may_alias) would otherwise
+        // force a reload of acc1/acc2 after each of them.
+        __m256d s1 = _mm256_loadu_pd(acc1 + 4 * r), s2 = _mm256_loadu_pd(acc2 + 4 * r);
+        for (int j = 0; j < V; j++) {
+            float *o = sl[j].out + r * P;
+            __m256 v = acc[r][j];
+            if (sl[j].masked)
+                _mm256_maskstore_ps(o, _mm256_castps_si256(mask[j]), v);
+            else
+                _mm256_storeu_ps(o, v);
+            if (sl[j].valid != 8) v = _mm256_and_ps(v, mask[j]);  // padding lanes out of the stats
+            if (stats) {
+                const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+                const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+                s1 = _mm256_add_pd(s1, _mm256_add_pd(lo, hi));
+                s2 = _mm256_fmadd_pd(lo, lo, s2);
+                s2 = _mm256_fmadd_pd(hi, hi, s2);
+            }
+        }
+        if (stats) {
+            _mm256_storeu_pd(acc1 + 4 * r, s1);
+            _mm256_storeu_pd(acc2 + 4 * r, s2);
+        }
+    }
+}
+
 // The micro-kernel: R output channels × V slots, over all Cin and k² taps. R, V, KS are
 // compile-time constants in every instantiation (KS = 0: k is the run-time `krt`).
-// acc1/acc2: [R][4] double lanes of the block's running sums / sums of squares.
 AVX2_INLINE void direct_block(const int R, const int V, const int KS, int krt,
                               const float *restrict wp, int Cin, long cstride, long Wp,
-                              const direct_slot *sl, long P, int stats, double *acc1,
-                              double *acc2) {
+                              const direct_slot *sl, int Rv, long P, int stats,
+                              double *acc1, double *acc2) {
     const int k = KS ? KS : krt;
     __m256 acc[DIRECT_R][DIRECT_V];
     for (int r = 0; r < R; r++)
@@ -151,31 +204,97 @@ AVX2_INLINE void direct_block(const int R, const int V, const int KS, int krt,
         wp += k * k * R;
         for (int j = 0; j < V; j++) in[j] += cstride;
     }
-    for (int j = 0; j < V; j++) {
-        const int full = sl[j].valid == 8;
-        const __m256i mi = _mm256_loadu_si256((const __m256i *)(lanes_mask + 8 - sl[j].valid));
-        for (int r = 0; r < R; r++) {
-            float *o = sl[j].out + r * P;
-            __m256 v = acc[r][j];
-            if (full) {
-                _mm256_storeu_ps(o, v);
-            } else {
-                _mm256_maskstore_ps(o, mi, v);
-                v = _mm256_and_ps(v, _mm256_castsi256_ps(mi));  // padding lanes out of the stats
-            }
-            if (stats) {
-                const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
-                const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
-                __m256d s1 = _mm256_loadu_pd(acc1 + 4 * r), s2 = _mm256_loadu_pd(acc2 + 4 * r);
-                s1 = _mm256_add_pd(s1, _mm256_add_pd(lo, hi));
-                s2 = _mm256_fmadd_pd(lo, lo, s2);
-                s2 = _mm256_fmadd_pd(hi, hi, s2);
-                _mm256_storeu_pd(acc1 + 4 * r, s1);
-                _mm256_storeu_pd(acc2 + 4 * r, s2);
-            }
-        }
-    }
+    direct_epilogue(R, V, acc, sl, Rv, P, stats, acc1, acc2);
 }
+
+#if DIRECT_R == 4 && DIRECT_V == 3 && !defined(DIRECT_NO_ASM)
+// The k = 3 micro-kernel in inline assembly: 4 × 3 accumulators need ymm0–11, the three x vectors
+// ymm12–14 and the broadcast weight ymm15, all 16 registers; compiled from intrinsics, clang
+// hoists the next tap's loads and spills (~20 spills per Cin step, measured ~15–25% slower).
+// One tap (T = ky·3 + kx): 3 unaligned loads of x at row offset ROW and column DX bytes,
+// 4 broadcasts of w[ci][T][r] and 12 FMAs; acc[r][j] = ymm(3r + j).
+#define DK_TAP(T, ROW, DX)                                                                         \
+    "vmovups " #DX "(%[i0]" ROW "), %%ymm12\n\t"                                                  \
+    "vmovups " #DX "(%[i1]" ROW "), %%ymm13\n\t"                                                  \
+    "vmovups " #DX "(%[i2]" ROW "), %%ymm14\n\t"                                                  \
+    "vbroadcastss 16*" #T "+0(%[w]), %%ymm15\n\t"                                                 \
+    "vfmadd231ps %%ymm12, %%ymm15, %%ymm0\n\t"                                                     \
+    "vfmadd231ps %%ymm13, %%ymm15, %%ymm1\n\t"                                                     \
+    "vfmadd231ps %%ymm14, %%ymm15, %%ymm2\n\t"                                                     \
+    "vbroadcastss 16*" #T "+4(%[w]), %%ymm15\n\t"                                                 \
+    "vfmadd231ps %%ymm12, %%ymm15, %%ymm3\n\t"                                                     \
+    "vfmadd231ps %%ymm13, %%ymm15, %%ymm4\n\t"                                                     \
+    "vfmadd231ps %%ymm14, %%ymm15, %%ymm5\n\t"                                                     \
+    "vbroadcastss 16*" #T "+8(%[w]), %%ymm15\n\t"                                                 \
+    "vfmadd231ps %%ymm12, %%ymm15, %%ymm6\n\t"                                                     \
+    "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"                                                     \
+    "vfmadd231ps %%ymm14, %%ymm15, %%ymm8\n\t"                                                     \
+    "vbroadcastss 16*" #T "+12(%[w]), %%ymm15\n\t"                                                \
+    "vfmadd231ps %%ymm12, %%ymm15, %%ymm9\n\t"                                                     \
+    "vfmadd231ps %%ymm13, %%ymm15, %%ymm10\n\t"                                                    \
+    "vfmadd231ps %%ymm14, %%ymm15, %%ymm11\n\t"
+#define DK_ROW0 ""
+#define DK_ROW1 ",%[ws],1"
+#define DK_ROW2 ",%[ws],2"
+
+static AVX2_FN void direct_block_k3_asm(int krt, const float *wp, int Cin, long cstride, long Wp,
+                                        const direct_slot *sl, int Rv, long P, int stats,
+                                        double *acc1, double *acc2) {
+    (void)krt;
+    __attribute__((aligned(32))) float out[DIRECT_R * DIRECT_V * 8];
+    const float *i0 = sl[0].in, *i1 = sl[1].in, *i2 = sl[2].in;
+    const float *w = wp;
+    long count = Cin;
+    const long ws = Wp * (long)sizeof(float), cs = cstride * (long)sizeof(float);
+    __asm__ volatile(
+        "vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
+        "vxorps %%ymm1, %%ymm1, %%ymm1\n\t"
+        "vxorps %%ymm2, %%ymm2, %%ymm2\n\t"
+        "vxorps %%ymm3, %%ymm3, %%ymm3\n\t"
+        "vxorps %%ymm4, %%ymm4, %%ymm4\n\t"
+        "vxorps %%ymm5, %%ymm5, %%ymm5\n\t"
+        "vxorps %%ymm6, %%ymm6, %%ymm6\n\t"
+        "vxorps %%ymm7, %%ymm7, %%ymm7\n\t"
+        "vxorps %%ymm8, %%ymm8, %%ymm8\n\t"
+        "vxorps %%ymm9, %%ymm9, %%ymm9\n\t"
+        "vxorps %%ymm10, %%ymm10, %%ymm10\n\t"
+        "vxorps %%ymm11, %%ymm11, %%ymm11\n\t"
+        "1:\n\t"
+        DK_TAP(0, DK_ROW0, 0) DK_TAP(1, DK_ROW0, 4) DK_TAP(2, DK_ROW0, 8)
+        DK_TAP(3, DK_ROW1, 0) DK_TAP(4, DK_ROW1, 4) DK_TAP(5, DK_ROW1, 8)
+        DK_TAP(6, DK_ROW2, 0) DK_TAP(7, DK_ROW2, 4) DK_TAP(8, DK_ROW2, 8)
+        "addq $144, %[w]\n\t"
+        "addq %[cs], %[i0]\n\t"
+        "addq %[cs], %[i1]\n\t"
+        "addq %[cs], %[i2]\n\t"
+        "decq %[n]\n\t"
+        "jnz 1b\n\t"
+        "vmovaps %%ymm0, 0(%[o])\n\t"
+        "vmovaps %%ymm1, 32(%[o])\n\t"
+        "vmovaps %%ymm2, 64(%[o])\n\t"
+        "vmovaps %%ymm3, 96(%[o])\n\t"
+        "vmovaps %%ymm4, 128(%[o])\n\t"
+        "vmovaps %%ymm5, 160(%[o])\n\t"
+        "vmovaps %%ymm6, 192(%[o])\n\t"
+        "vmovaps %%ymm7, 224(%[o])\n\t"
+        "vmovaps %%ymm8, 256(%[o])\n\t"
+        "vmovaps %%ymm9, 288(%[o])\n\t"
+        "vmovaps %%ymm10, 320(%[o])\n\t"
+        "vmovaps %%ymm11, 352(%[o])\n\t"
+        : [i0] "+r"(i0), [i1] "+r"(i1), [i2] "+r"(i2), [w] "+r"(w), [n] "+r"(count)
+        : [ws] "r"(ws), [cs] "r"(cs), [o] "r"(out)
+        : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+          "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+    __m256 acc[DIRECT_R][DIRECT_V];
+    for (int r = 0; r < DIRECT_R; r++)
+        for (int j = 0; j < DIRECT_V; j++) acc[r][j] = _mm256_load_ps(out + (r * DIRECT_V + j) * 8);
+    direct_epilogue(DIRECT_R, DIRECT_V, acc, sl, Rv, P, stats, acc1, acc2);
+}
+#define DIRECT_K3_ASM 1
+#define DIRECT_K3 direct_block_k3_asm
+#else
+#define DIRECT_K3 direct_block_k3
+#endif
 
 typedef void (*direct_block_fn)(int krt, const float *wp, int Cin, long cstride, long Wp,
                                 const direct_slot *sl, int Rv, long P, int stats, double *acc1,
@@ -188,7 +307,9 @@ typedef void (*direct_block_fn)(int krt, const float *wp, int Cin, long cstride,
         direct_block(DIRECT_R, DIRECT_V, KS, krt, wp, Cin, cstride, Wp, sl, Rv, P, stats, acc1,   \
                      acc2);                                                                       \
     }
+#ifndef DIRECT_K3_ASM
 DIRECT_INSTANCE(3)
+#endif
 DIRECT_INSTANCE(1)
 DIRECT_INSTANCE(0)
 
@@ -199,22 +320,26 @@ static AVX2_FN void direct_avx2(const float *x, const float *w, int Cin, int Cou
     const long HW = (long)H * W, P = (long)n * HW;
     const int kk = k * k;
     const int stats = (sum != NULL) || (sumsq != NULL);
-    const direct_block_fn(*table)[DIRECT_V] = direct_blocks[k == 3 ? 0 : (k == 1 ? 1 : 2)];
+    const direct_block_fn block =
+        k == 3 ? DIRECT_K3 : (k == 1 ? direct_block_k1 : direct_block_k0);
 
-    // Weights, per block of R output channels: wp[block][ci][ky·k + kx][r].
+    // Weights, per block of R output channels: wp[block][ci][ky·k + kx][r], zero rows for the
+    // channels past Cout in the last block (computed, never stored).
     float *wp = scratch;
-    for (int co0 = 0; co0 < Cout; co0 += DIRECT_R) {
-        const int R = Cout - co0 < DIRECT_R ? Cout - co0 : DIRECT_R;
+    const int Coutr = (Cout + DIRECT_R - 1) / DIRECT_R * DIRECT_R;
+    for (int co0 = 0; co0 < Coutr; co0 += DIRECT_R) {
         float *dst = wp + (long)co0 * Cin * kk;
         for (int ci = 0; ci < Cin; ci++)
             for (int t = 0; t < kk; t++)
-                for (int r = 0; r < R; r++)
-                    dst[((long)ci * kk + t) * R + r] = w[((long)(co0 + r) * Cin + ci) * kk + t];
+                for (int r = 0; r < DIRECT_R; r++)
+                    dst[((long)ci * kk + t) * DIRECT_R + r] =
+                        co0 + r < Cout ? w[((long)(co0 + r) * Cin + ci) * kk + t] : 0.0f;
     }
 
     // Zero-padded input of one sample group: xp[ci][g][Hp][Wp]; pad zones stay zero.
-    float *xp = wp + (long)Cout * Cin * kk;
-    const long cstride = (long)g.G * g.plane;
+    float *xp = wp + (long)Coutr * Cin * kk;
+    xp += (16 - ((uintptr_t)xp / sizeof(float)) % 16) % 16;  // 64-byte aligned (scratch is float-aligned)
+    const long cstride = g.cstride;
     memset(xp, 0, sizeof(float) * (size_t)(Cin * cstride));
 
     for (int s0 = 0; s0 < n; s0 += g.G) {
@@ -229,17 +354,24 @@ static AVX2_FN void direct_avx2(const float *x, const float *w, int Cin, int Cou
         const long nslots = (long)gn * H * g.nv;
 
         for (int co0 = 0; co0 < Cout; co0 += DIRECT_R) {
-            const int R = Cout - co0 < DIRECT_R ? Cout - co0 : DIRECT_R;
+            const int Rv = Cout - co0 < DIRECT_R ? Cout - co0 : DIRECT_R;
             const float *wblock = wp + (long)co0 * Cin * kk;
             double acc1[4 * DIRECT_R] = {0}, acc2[4 * DIRECT_R] = {0};
             int gs = 0, oy = 0, vx = 0;  // the next slot
             for (long t0 = 0; t0 < nslots; t0 += DIRECT_V) {
-                const int V = nslots - t0 < DIRECT_V ? (int)(nslots - t0) : DIRECT_V;
                 direct_slot sl[DIRECT_V];
-                for (int j = 0; j < V; j++) {
+                for (int j = 0; j < DIRECT_V; j++) {
+                    if (t0 + j >= nslots) {  // past the last slot: computed, never stored
+                        sl[j] = sl[0];
+                        sl[j].valid = 0;
+                        sl[j].masked = 1;
+                        continue;
+                    }
+                    const long pix = (long)(s0 + gs) * HW + (long)oy * W + 8 * vx;
                     sl[j].in = xp + gs * g.plane + (long)oy * g.Wp + 8 * vx;
-                    sl[j].out = y + (long)co0 * P + (long)(s0 + gs) * HW + (long)oy * W + 8 * vx;
+                    sl[j].out = y + (long)co0 * P + pix;
                     sl[j].valid = W - 8 * vx < 8 ? W - 8 * vx : 8;
+                    sl[j].masked = pix + 8 > P;
                     if (++vx == g.nv) {
                         vx = 0;
                         if (++oy == H) {
@@ -248,10 +380,10 @@ static AVX2_FN void direct_avx2(const float *x, const float *w, int Cin, int Cou
                         }
                     }
                 }
-                table[R - 1][V - 1](k, wblock, Cin, cstride, g.Wp, sl, P, stats, acc1, acc2);
+                block(k, wblock, Cin, cstride, g.Wp, sl, Rv, P, stats, acc1, acc2);
             }
             if (stats) {
-                for (int r = 0; r < R; r++) {
+                for (int r = 0; r < Rv; r++) {
                     const double *a = acc1 + 4 * r, *b = acc2 + 4 * r;
                     if (sum) sum[co0 + r] += (a[0] + a[1]) + (a[2] + a[3]);
                     if (sumsq) sumsq[co0 + r] += (b[0] + b[1]) + (b[2] + b[3]);

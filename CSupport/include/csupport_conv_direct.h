@@ -11,11 +11,13 @@ extern "C" {
 #endif
 
 // Floats of scratch that cs_conv2d_cnhw_f32__direct needs for this shape (0 for empty shapes):
-//   Cout·Cin·k²                       packed weights
-//   + Cin·G·(H + 2·(k/2))·(8·⌈W/8⌉ + 2·(k/2))   zero-padded input of G samples,
-// G = min(n, max(1, ⌊16384 / (Cin·(H + 2·(k/2))·(8·⌈W/8⌉ + 2·(k/2)))⌋)) (a ~64 KiB group).
-// For mnist6 16→16 3×3 28×28 that is 2304 + 16·30·34 = 18624 floats (~73 KiB) for any n.
-// Upper bound usable without the function: Cout·Cin·k² + max(16384, Cin·(H+k)·(W+7+k)).
+//   ⌈Cout/4⌉·4·Cin·k²   packed weights (blocks of 4 output channels, zero-filled tail)
+//   + 15                 to align the padded input to 64 bytes
+//   + Cin·S              zero-padded input of G samples, one channel every S floats:
+// p = k/2, plane = (H + 2p)·(8·⌈W/8⌉ + 2p), G = min(n, max(1, ⌊16384 / (Cin·plane)⌋)) (a ~64 KiB
+// group), S = G·plane rounded up to an odd multiple of 16.
+// mnist6 16→16 3×3 28×28: 2304 + 15 + 16·1040 = 18959 floats (~74 KiB) for any n.
+// Upper bound without calling this: ⌈Cout/4⌉·4·Cin·k² + 15 + max(16384, Cin·(H+k)·(W+7+k)) + 32·Cin.
 long cs_conv2d_cnhw_f32__direct_scratch_floats(int Cin, int Cout, int n, int H, int W, int k);
 
 // y[Cout][n·H·W] = conv(x[Cin][n][H][W], w[Cout][Cin][k][k]): same semantics as

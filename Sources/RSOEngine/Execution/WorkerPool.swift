@@ -95,6 +95,15 @@ public final class WorkerPool: ChunkScheduler, @unchecked Sendable {
         for c in (count * w / n)..<(count * (w + 1) / n) { body(c, w) }
     }
 
+    /// Runs worker w's share of the published job. Not inlined: every reference the worker takes
+    /// to the caller's (non-escaping) body is released when this returns — before the worker
+    /// reports done — so the caller's `withoutActuallyEscaping` never sees it escape.
+    @inline(never)
+    private func runPublishedJob(_ w: Int) {
+        let j = job.pointee
+        if let body = j.body { runShare(w, count: j.count, body: body) }
+    }
+
     private func workerLoop(_ w: Int) {
         if pin { _ = cs_bind_current_thread(Int32(plan.workers[w].pu)) }
         var seen = 0
@@ -114,8 +123,7 @@ public final class WorkerPool: ChunkScheduler, @unchecked Sendable {
             }
             seen = current
             if stopping.load(ordering: .acquiring) { return }
-            let j = job.pointee
-            if let body = j.body { runShare(w, count: j.count, body: body) }
+            runPublishedJob(w)
             pending.subtract(1, ordering: .releasing)
         }
     }

@@ -63,6 +63,15 @@ public struct FlopModel: Sendable {
     public struct OpCount: Sendable {
         public var op: String
         public var flops: Double
+        /// The parameter layer whose conv/FC this op is (nil for the other ops).
+        public var layer: Int? = nil
+    }
+
+    /// Full-count FLOPs per sample of a forward that starts at parameter layer `d` (cached input).
+    public func fullFlops(fromLayer d: Int) -> Double {
+        let ops = fullCount
+        guard let first = ops.firstIndex(where: { $0.layer == d }) else { return 0 }
+        return ops[first...].reduce(0) { $0 + $1.flops }
     }
 
     /// Per-op breakdown of `fullForwardFlops`, in forward order.
@@ -74,7 +83,7 @@ public struct FlopModel: Sendable {
             switch op {
             case .conv(let d):
                 guard case .conv(let s) = network.layers[d] else { continue }
-                out.append(OpCount(op: "\(s.name) conv", flops: 2 * Double(network.layers[d].macsPerSample)))
+                out.append(OpCount(op: "\(s.name) conv", flops: 2 * Double(network.layers[d].macsPerSample), layer: d))
                 c = s.outChannels
             case .batchNorm(let d, let relu):
                 let n = Double(c * h * w)
@@ -88,7 +97,7 @@ public struct FlopModel: Sendable {
                 h = 1; w = 1
             case .fc(let d):
                 guard case .fc(let f) = network.layers[d] else { continue }
-                out.append(OpCount(op: "\(f.name)", flops: 2 * Double(f.weightCount) + Double(f.outFeatures)))
+                out.append(OpCount(op: "\(f.name)", flops: 2 * Double(f.weightCount) + Double(f.outFeatures), layer: d))
                 c = f.outFeatures
             case .pushSkip:
                 skip.append((c, h, w))

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import RSOEngine
+
+/// `rso bench trial`: RSO steps per second per layer through the trainer's code path, the
+/// projected cycle time, and achieved GFLOP/s by the paper's formula and by the engine's own count.
+struct BenchTrialCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trial",
+        abstract: "Trials/s per layer, projected cycle time and GFLOP/s (paper formula and full count), with and without caching.")
+
+    @Option(name: .long, help: "Network: \(NetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var net: NetName = .mnist6
+    @Option(name: .long, help: "Samples per step.")
+    var batch: Int = 5000
+    @OptionGroup var threads: ThreadOptions
+    @Option(name: .long, help: "Timed steps per layer (median and mean reported).")
+    var trials: Int = 5
+    @Option(name: .long, help: "Caching of layer d's input: on, off, or both (compared).")
+    var cache: CacheChoice = .both
+    @Flag(name: .long, help: "Print one JSON object.")
+    var json = false
+
+    enum CacheChoice: String, ExpressibleByArgument, CaseIterable { case on, off, both }
+
+    func validate() throws {
+        if batch < 1 { throw ValidationError("--batch must be a positive number of samples, got \(batch)") }
+        if trials < 1 { throw ValidationError("--trials must be at least 1, got \(trials)") }
+    }
+
+    func run() throws {
+        let pool = try threads.pool()
+        let modes: [Bool] = cache == .both ? [true, false] : [cache == .on]
+        var results: [TrialBenchmark.Result] = []
+        for cached in modes {
+            if !json { print("\(net.rawValue), batch \(batch), \(pool.workers) pinned thread(s), cache \(cached ? "on" : "off"), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
+            let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, trials: trials, scheduler: pool,
+                                           progress: { if !json { print("  " + $0) } })
+            results.append(r)
+            if !json { printTable(r) }
+        }
+        let rss = MemoryUsage.peakResidentBytes()
+        if json {
+            var obj = try jsonObject(results[0])
+            obj["peak_resident_bytes"] = rss
+            obj["commit"] = BenchContext.gitCommit() ?? "unknown"
+            if results.count > 1 { obj["without_cache"] = try jsonObject(results[1]) }
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            if results.count == 2 {
+                print(String(format: "caching: %.2f× faster per cycle (%@ vs %@)",
+                             results[1].projectedCycleSeconds / results[0].projectedCycleSeconds,
+                             formatDuration(results[0].projectedCycleSeconds), formatDuration(results[1].projectedCycleSeconds)))
+            }
+            print("peak resident memory \(formatCount(Double(rss)))B")
+        }
+    }
+
+    private func printTable(_ r: TrialBenchmark.Result) {
+        print("  layer   weights   steps   trials/s   median ms   paper GFLOP/trial   engine GFLOP/trial")
+        for l in r.layers {
+            print("  " + l.name.padding(toLength: 6, withPad: " ", startingAt: 0)
+                  + leftPad(grouped(l.weights), 9) + leftPad(grouped(l.steps), 8)
+                  + leftPad(String(format: "%.2f", l.trialsPerSecond), 11)
+                  + leftPad(String(format: "%.2f", 1000 * l.medianTrialSeconds), 12)
+                  + leftPad(String(format: "%.2f", l.paperFlopsPerTrial / 1e9), 20)
+                  + leftPad(String(format: "%.2f", l.engineFlopsPerTrial / 1e9), 21))
+        }
+        print(String(format: "  projected cycle %@ (%.0f s); %.1f GFLOP/s by the paper's count (%@FLOP/cycle), %.1f GFLOP/s by the engine's full count",
+                     formatDuration(r.projectedCycleSeconds), r.projectedCycleSeconds, r.gflopsPaper,
+                     formatCount(r.paperCycleFlops), r.gflopsEngine))
+    }
+}
+
+func jsonObject<T: Encodable>(_ v: T) throws -> [String: Any] {
+    let enc = JSONEncoder()
+    enc.keyEncodingStrategy = .convertToSnakeCase
+    return try JSONSerialization.jsonObject(with: try enc.encode(v)) as! [String: Any]
+}

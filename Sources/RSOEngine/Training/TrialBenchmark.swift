@@ -1,0 +1,90 @@
+import Foundation
+
+/// Measures RSO steps per second per layer through the trainer's own code path (batch sampling,
+/// cache gather, W / W+Δ / W−Δ side by side), on synthetic data of the network's input shape, and
+/// projects a full cycle. Data content does not change the work done, so a synthetic training set
+/// of `batch` samples stands in for the real one (the cache is built over it).
+public struct TrialBenchmark {
+    public struct Layer: Sendable, Codable {
+        public var name: String
+        public var weights: Int
+        /// Steps in one cycle for this layer (weights + BN γ/β or bias).
+        public var steps: Int
+        public var trialsPerSecond: Double
+        public var medianTrialSeconds: Double
+        /// Paper formula: 3·|W_d|·F_d-style cost of ONE trial, FLOPs (3·F_d·batch·2 cached; 3·F·batch·2 uncached).
+        public var paperFlopsPerTrial: Double
+        /// What the engine executes per trial by its full count (BN, pooling, loss included).
+        public var engineFlopsPerTrial: Double
+    }
+
+    public struct Result: Sendable, Codable {
+        public var net: String
+        public var batch: Int
+        public var threads: Int
+        public var cache: Bool
+        public var layers: [Layer]
+        public var projectedCycleSeconds: Double
+        /// Paper-formula FLOPs of a cycle ÷ projected cycle time.
+        public var gflopsPaper: Double
+        public var gflopsEngine: Double
+        public var paperCycleFlops: Double
+        public var engineCycleFlops: Double
+    }
+
+    /// `trials` timed steps per layer (after one warm-up), spread over the layer's weights.
+    public static func run(network: NetworkSpec, batch: Int, cache: Bool, trials: Int,
+                           scheduler: ChunkScheduler, seed: UInt64 = 1,
+                           progress: (String) -> Void = { _ in }) throws -> Result {
+        var rng = SeededGenerator(seed: seed)
+        let per = network.inputChannels * network.inputHeight * network.inputWidth
+        let images = (0..<(batch * per)).map { _ in Float(rng.nextGaussian()) }
+        let labels = (0..<batch).map { _ in UInt8(rng.next() % 10) }
+        let data = Dataset(name: "synthetic", count: batch, channels: network.inputChannels,
+                           height: network.inputHeight, width: network.inputWidth, images: images, labels: labels)
+        var options = TrainingOptions(net: network.name)
+        options.batch = batch
+        options.cycles = 1
+        options.cache = cache
+        options.bnSamples = batch
+        options.seed = seed
+        let trainer = try Trainer(options: options, train: data, test: data, scheduler: scheduler, network: network)
+        let model = FlopModel(network: network)
+        let clock = ContinuousClock()
+        var layers: [Layer] = []
+        for u in 0..<trainer.unitCount {
+            let d = trainer.unitLayer(u)!
+            _ = trainer.prepareUnit(u)
+            let weights = network.layers[d].weightCount
+            var times: [Double] = []
+            for k in 0...trials {
+                let position = (k * 7919) % weights  // spread over the layer's weights
+                let t0 = clock.now
+                _ = trainer.step(unit: u, position: position)
+                let dt = clock.now - t0
+                if k > 0 { times.append(Double(dt.components.seconds) + Double(dt.components.attoseconds) * 1e-18) }
+            }
+            times.sort()
+            let median = times[times.count / 2]
+            let mean = times.reduce(0, +) / Double(times.count)
+            let b = Double(batch)
+            let paper = 3 * Double(cache ? model.layers[d].forwardFromHere : model.forward) * b * 2
+            let fromD = model.fullFlops(fromLayer: d)
+            let engine = (cache ? 3 * fromD : model.fullForwardFlops + 2 * fromD) * b
+            let name = network.layers[d].name
+            layers.append(Layer(name: name, weights: weights, steps: trainer.visit.slotCount(layer: d),
+                                trialsPerSecond: 1 / mean, medianTrialSeconds: median,
+                                paperFlopsPerTrial: paper, engineFlopsPerTrial: engine))
+            progress(String(format: "%@: %.2f trials/s (median %.2f ms)", name, 1 / mean, 1000 * median))
+            trainer.cache = nil
+        }
+        // Project with the weights' rate for every step of the layer (BN/bias steps cost at most that).
+        let seconds = layers.reduce(0) { $0 + Double($1.steps) / $1.trialsPerSecond }
+        let paperCycle = layers.reduce(0) { $0 + Double($1.weights) * $1.paperFlopsPerTrial }
+        let engineCycle = layers.reduce(0) { $0 + Double($1.steps) * $1.engineFlopsPerTrial }
+        return Result(net: network.name, batch: batch, threads: scheduler.workers, cache: cache, layers: layers,
+                      projectedCycleSeconds: seconds, gflopsPaper: paperCycle / seconds / 1e9,
+                      gflopsEngine: engineCycle / seconds / 1e9, paperCycleFlops: paperCycle,
+                      engineCycleFlops: engineCycle)
+    }
+}
