@@ -4,11 +4,16 @@
 /// Stored per sample ([count][C·H·W] per live tensor) so a random batch is gathered with one
 /// contiguous read per sample and channel plane. Inside a residual block the cut has two live
 /// tensors (the block input and the conv input); both are cached.
+///
+/// On a multi-node machine every worker reads the whole cache, so it is replicated once per NUMA
+/// node in use: replica r is written (first touched, hence placed) by node r's workers, and a
+/// worker gathers from its own node's replica.
 public final class ActivationCache {
     public let startStep: Int
     public let tensors: [Int]
     public let count: Int
-    private let storage: [UnsafeMutablePointer<Float>]
+    /// storage[replica][live tensor]
+    private var storage: [[UnsafeMutablePointer<Float>]]
     private let plan: ForwardPlan
     public let dataset: Dataset
 
@@ -20,9 +25,9 @@ public final class ActivationCache {
         tensors = plan.liveTensors(at: startStep)
         count = dataset.count
         self.dataset = dataset
-        storage = tensors.map { t in
-            UnsafeMutablePointer<Float>.allocate(capacity: dataset.count * executor.plan.tensors[t].elementsPerSample)
-        }
+        let plan = executor.plan
+        let sizes = tensors.map { dataset.count * plan.tensors[$0].elementsPerSample }
+        storage = [sizes.map { UnsafeMutablePointer<Float>.allocate(capacity: $0) }]
         var start = 0
         while start < dataset.count {
             let end = min(dataset.count, start + executor.capacity)
@@ -31,28 +36,54 @@ public final class ActivationCache {
             copyOut(executor, firstSample: start)
             start = end
         }
+        let scheduler = executor.scheduler
+        if scheduler.replicas > 1 { replicate(sizes, scheduler) }
     }
 
-    deinit { storage.forEach { $0.deallocate() } }
+    deinit { storage.joined().forEach { $0.deallocate() } }
 
+    /// Bytes of one replica.
     public var bytes: Int {
         tensors.reduce(0) { $0 + plan.tensors[$1].elementsPerSample * count * MemoryLayout<Float>.size }
+    }
+
+    public var replicaCount: Int { storage.count }
+
+    /// Staging copy → one replica per node, each copied by that node's workers (first touch).
+    private func replicate(_ sizes: [Int], _ scheduler: ChunkScheduler) {
+        let staging = storage[0]
+        let replicas = (0..<scheduler.replicas).map { _ in sizes.map { UnsafeMutablePointer<Float>.allocate(capacity: $0) } }
+        let workers = scheduler.workers
+        scheduler.forEachChunk(workers) { w, worker in
+            let r = scheduler.replica(ofWorker: worker)
+            let peers = (0..<workers).filter { scheduler.replica(ofWorker: $0) == r }
+            let k = peers.firstIndex(of: worker)!
+            for (i, size) in sizes.enumerated() {
+                let lo = size * k / peers.count, hi = size * (k + 1) / peers.count
+                (replicas[r][i] + lo).update(from: staging[i] + lo, count: hi - lo)
+            }
+            _ = w
+        }
+        staging.forEach { $0.deallocate() }
+        storage = replicas
     }
 
     /// Gathers `indices` into the executor's live tensors and labels; then
     /// `executor.run(from: startStep, bn: .batch)` evaluates the trial from layer d.
     public func load(into executor: ForwardExecutor, indices: UnsafeBufferPointer<Int32>) {
         executor.setBatchSize(indices.count)
-        executor.scheduler.forEachChunk(executor.chunkCount) { c, _ in
+        let scheduler = executor.scheduler
+        scheduler.forEachChunk(executor.chunkCount) { c, worker in
             let n = executor.samples(inChunk: c)
             let lo = c * executor.chunkSamples
+            let source = storage[scheduler.replica(ofWorker: worker)]
             for (k, t) in tensors.enumerated() {
                 let shape = plan.tensors[t]
                 let per = shape.elementsPerSample
                 let plane = shape.height * shape.width
                 let dst = executor.chunkBase(tensor: t, chunk: c)
                 for j in 0..<n {
-                    let src = storage[k] + Int(indices[lo + j]) * per
+                    let src = source[k] + Int(indices[lo + j]) * per
                     if shape.flat {
                         (dst + j * per).update(from: src, count: per)
                     } else {
@@ -77,7 +108,7 @@ public final class ActivationCache {
                 let plane = shape.height * shape.width
                 let src = executor.chunkBase(tensor: t, chunk: c)
                 for j in 0..<n {
-                    let dst = storage[k] + (lo + j) * per
+                    let dst = storage[0][k] + (lo + j) * per
                     if shape.flat {
                         dst.update(from: src + j * per, count: per)
                     } else {

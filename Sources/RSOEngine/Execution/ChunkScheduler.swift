@@ -7,6 +7,15 @@ public protocol ChunkScheduler: AnyObject {
     /// Number of workers; `body` receives a worker index in 0..<workers (for per-worker scratch).
     var workers: Int { get }
     func forEachChunk(_ count: Int, _ body: (_ chunk: Int, _ worker: Int) -> Void)
+    /// Copies kept of data every worker reads (one per NUMA node in use), and which one worker
+    /// `w` should read.
+    var replicas: Int { get }
+    func replica(ofWorker w: Int) -> Int
+}
+
+extension ChunkScheduler {
+    public var replicas: Int { 1 }
+    public func replica(ofWorker w: Int) -> Int { 0 }
 }
 
 /// Runs every chunk on the calling thread.

@@ -9,6 +9,8 @@ import Synchronization
 public final class WorkerPool: ChunkScheduler, @unchecked Sendable {
     public let plan: ThreadPlan
     public var workers: Int { plan.workers.count }
+    public var replicas: Int { plan.replicas }
+    public func replica(ofWorker w: Int) -> Int { plan.replica(ofWorker: w) }
 
     private let generation = Atomic<Int>(0)
     private let pending = Atomic<Int>(0)

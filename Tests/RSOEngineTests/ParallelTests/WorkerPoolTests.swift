@@ -66,3 +66,31 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(cs_blas_get_threads(), 1)
     }
 }
+
+extension WorkerPoolTests {
+    /// A 4-node plan (synthetic topology, unpinned) keeps 4 replicas of the activation cache, each
+    /// worker reading its node's copy; results equal the single-copy serial run bit for bit.
+    func testReplicatedCacheGivesIdenticalResults() throws {
+        let plan = ThreadPlan.make(cores: try MachineInfo.cores(synthetic: "pack:2 numa:2 core:2 pu:1"))
+        XCTAssertEqual(plan.replicas, 4)
+        let pool = WorkerPool(plan: plan, pin: false)
+        let net = NetworkZoo.mnist6()
+        let data = dataset(for: net, count: 50)
+        let p = NetworkParameters.heNormal(network: net, seed: 8)
+        var results: [BatchResult] = []
+        for scheduler in [SerialScheduler() as ChunkScheduler, pool] {
+            let ex = ForwardExecutor(parameters: p, capacity: 50, chunkSamples: 8, scheduler: scheduler)
+            ex.loadInput(from: data, range: 0..<50)
+            ex.run()
+            let stats = ex.statistics()
+            let cache = ActivationCache(executor: ex, dataset: data, layer: 3, statistics: stats)
+            XCTAssertEqual(cache.replicaCount, scheduler.replicas)
+            let idx: [Int32] = (0..<30).map { Int32(($0 * 7) % 50) }
+            results.append(idx.withUnsafeBufferPointer { i -> BatchResult in
+                cache.load(into: ex, indices: i)
+                return ex.run(from: cache.startStep)
+            })
+        }
+        XCTAssertEqual(results[0], results[1])
+    }
+}
