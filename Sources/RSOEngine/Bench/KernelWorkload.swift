@@ -36,7 +36,7 @@ public final class KernelWorkload {
     public func samples(inChunk c: Int) -> Int { min(chunkSamples, samples - c * chunkSamples) }
 
     /// One pass over the whole batch on the scheduler's workers.
-    public func run() { BenchDispatch.forEachChunk(scheduler, chunkCount, body) }
+    public func run() { scheduler.forEachChunk(chunkCount, body) }
 
     /// FLOPs and bytes of one `run()` (the sum over its chunks).
     public var totalFlops: Double { (0..<chunkCount).reduce(0) { $0 + kernelCase.flops(samples: samples(inChunk: $1)) } }
@@ -50,7 +50,7 @@ public final class KernelWorkload {
         floats.append(p)
         let cs = chunkSamples
         let total = samples
-        BenchDispatch.forEachChunk(scheduler, chunkCount) { c, _ in
+        scheduler.forEachChunk(chunkCount) { c, _ in
             let lo = c * cs * perSample, hi = min(total, (c + 1) * cs) * perSample
             Self.fill(p + lo, count: hi - lo, seed: seed &+ UInt64(c))
         }

@@ -80,7 +80,7 @@ public struct MachinePeaks: Sendable, Codable, Equatable {
         let flopsPerLoop = !available ? 0 : 2.0 * 8.0 * Double(CS_PEAK_FMA_CHAINS) * Double(iters)
         let fma1 = harness.measure { _ = cs_peak_fma_f32__avx2(iters, sinks) }
         let fmaN = harness.measure {
-            BenchDispatch.forEachChunk(pool, workers) { c, _ in _ = cs_peak_fma_f32__avx2(iters, sinks + c) }
+            pool.forEachChunk(workers) { c, _ in _ = cs_peak_fma_f32__avx2(iters, sinks + c) }
         }
 
         // Streams: each worker first-touches and then streams its own contiguous range.
@@ -90,7 +90,7 @@ public struct MachinePeaks: Sendable, Codable, Equatable {
         let c = UnsafeMutablePointer<Float>.allocate(capacity: n)
         defer { a.deallocate(); b.deallocate(); c.deallocate() }
         func range(_ w: Int, _ parts: Int) -> (Int, Int) { (n * w / parts, n * (w + 1) / parts) }
-        BenchDispatch.forEachChunk(pool, workers) { w, _ in
+        pool.forEachChunk(workers) { w, _ in
             let (lo, hi) = range(w, workers)
             cs_stream_fill_f32(a, 0, lo, hi)
             cs_stream_fill_f32(b, 1, lo, hi)
@@ -101,14 +101,14 @@ public struct MachinePeaks: Sendable, Codable, Equatable {
         defer { sums.deallocate() }
         let triad1 = harness.measure { cs_stream_triad_f32(a, b, c, 0.5, 0, n) }
         let triadN = harness.measure {
-            BenchDispatch.forEachChunk(pool, workers) { w, _ in
+            pool.forEachChunk(workers) { w, _ in
                 let (lo, hi) = range(w, workers)
                 cs_stream_triad_f32(a, b, c, 0.5, lo, hi)
             }
         }
         let read1 = harness.measure { sums[0] += cs_stream_sum_f32(a, 0, n) }
         let readN = harness.measure {
-            BenchDispatch.forEachChunk(pool, workers) { w, _ in
+            pool.forEachChunk(workers) { w, _ in
                 let (lo, hi) = range(w, workers)
                 sums[w] += cs_stream_sum_f32(a, lo, hi)
             }

@@ -73,6 +73,9 @@ public final class ForwardExecutor {
     private var overrideActive: [[Bool]]
     /// First step of the run in progress: tensors produced before it are shared.
     private var split = 0
+    /// Tensors produced before the split that variants v > 0 still read from their own buffers
+    /// (incremental trials fill them; see `runVariants`).
+    private var variantInput: [Bool]
 
     public init(parameters: NetworkParameters, capacity: Int, chunkSamples: Int = 32,
                 scheduler: ChunkScheduler = SerialScheduler(), kernels: KernelSet = .optimized,
@@ -131,6 +134,7 @@ public final class ForwardExecutor {
         let slots = parameters.network.layers.count * 4
         overrides = Array(repeating: Array(repeating: nil, count: slots), count: variants)
         overrideActive = Array(repeating: Array(repeating: false, count: slots), count: variants)
+        variantInput = Array(repeating: false, count: plan.tensors.count)
     }
 
     deinit {
@@ -166,7 +170,7 @@ public final class ForwardExecutor {
     @inline(__always)
     private func base(_ t: Int, _ c: Int, _ v: Int) -> UnsafeMutablePointer<Float> {
         let off = c * chunkSamples * plan.tensors[t].elementsPerSample
-        if v == 0 || producer[t] < split { return buffers[t] + off }
+        if v == 0 || (producer[t] < split && !variantInput[t]) { return buffers[t] + off }
         return variantBuffers[v][t]! + off
     }
 
@@ -254,6 +258,12 @@ public final class ForwardExecutor {
     /// returns one result per variant. Variant v > 0 starts with variant 0's BN statistics.
     public func run(from startStep: Int, to endStep: Int? = nil, bn: BNMode = .batch,
                     collectStatistics: Bool = false, variants: Int) -> [BatchResult] {
+        runCore(from: startStep, to: endStep, bn: bn, collectStatistics: collectStatistics, variants: variants,
+                firstVariant: 0, presetStatistics: [])
+    }
+
+    private func runCore(from startStep: Int, to endStep: Int?, bn: BNMode, collectStatistics: Bool,
+                         variants: Int, firstVariant: Int, presetStatistics: [Int]) -> [BatchResult] {
         let end = endStep ?? plan.steps.count
         precondition(batchSize > 0, "no batch loaded")
         precondition(variants >= 1 && variants <= maxVariants, "\(variants) variants, executor allows \(maxVariants)")
@@ -263,7 +273,7 @@ public final class ForwardExecutor {
             for v in 0..<variants { install(stats, variant: v) }
         }
         split = startStep
-        if variants > 1 { prepareVariants(variants, from: startStep) }
+        if variants > 1 { prepareVariants(variants, from: startStep, keeping: presetStatistics) }
         let collect = batchMode || collectStatistics
         let lastStage = plan.stages.count - 1
         for (si, stage) in plan.stages.enumerated() where stage.upperBound > startStep && stage.lowerBound < end {
@@ -271,10 +281,10 @@ public final class ForwardExecutor {
             let last = min(stage.upperBound, end)
             let withLoss = si == lastStage && last == plan.steps.count
             if batchMode, stage.lowerBound > startStep {
-                for v in 0..<variants { finalizeStatistics(forStepAt: stage.lowerBound, variant: v) }
+                for v in firstVariant..<variants { finalizeStatistics(forStepAt: stage.lowerBound, variant: v) }
             }
             scheduler.forEachChunk(chunkCount) { c, worker in
-                for v in 0..<variants {
+                for v in firstVariant..<variants {
                     for s in first..<last {
                         runStep(plan.steps[s], chunk: c, variant: v, worker: worker, collectStats: collect)
                     }
@@ -285,11 +295,11 @@ public final class ForwardExecutor {
         // A run that stops right before a BN has computed that BN's statistics: finalize them so
         // a later run starting at the BN (a γ/β trial) uses this batch's.
         if batchMode, end < plan.steps.count, end > startStep, plan.stages.contains(where: { $0.lowerBound == end }) {
-            for v in 0..<variants { finalizeStatistics(forStepAt: end, variant: v) }
+            for v in firstVariant..<variants { finalizeStatistics(forStepAt: end, variant: v) }
         }
         var results = Array(repeating: BatchResult(lossSum: 0, correct: 0, count: batchSize), count: variants)
         guard end == plan.steps.count else { return results }
-        for v in 0..<variants {
+        for v in firstVariant..<variants {
             for c in 0..<chunkCount {  // chunk order: identical for any scheduler
                 results[v].lossSum += chunkLoss[v * maxChunks + c]
                 results[v].correct += Int(chunkCorrect[v * maxChunks + c])
@@ -300,17 +310,61 @@ public final class ForwardExecutor {
 
     /// Variant copies of the tensors this run produces (allocated once per tensor), and variant 0's
     /// statistics for the BNs whose conv ran before the split.
-    private func prepareVariants(_ variants: Int, from start: Int) {
+    private func prepareVariants(_ variants: Int, from start: Int, keeping preset: [Int] = []) {
         for v in 1..<variants {
             for t in plan.tensors.indices where producer[t] >= start && variantBuffers[v][t] == nil {
                 variantBuffers[v][t] = .allocate(capacity: capacity * plan.tensors[t].elementsPerSample)
             }
-            for d in parameters.network.layers.indices {
+            for d in parameters.network.layers.indices where !preset.contains(d) {
                 guard let m0 = means[0][d], let v0 = variances[0][d] else { continue }
                 means[v][d]!.update(from: m0, count: parameters.network.layers[d].outputs)
                 variances[v][d]!.update(from: v0, count: parameters.network.layers[d].outputs)
             }
         }
+    }
+
+    // MARK: Incremental-trial hooks (Incremental/)
+
+    /// Variant `v`'s buffer of tensor `t` (v > 0), allocated on first use: call outside parallel
+    /// regions. Incremental trials write the tensors a change reaches before the variants' full run.
+    @discardableResult
+    public func variantBuffer(tensor t: Int, variant v: Int) -> UnsafeMutablePointer<Float> {
+        precondition(v > 0 && v < maxVariants)
+        if variantBuffers[v][t] == nil {
+            variantBuffers[v][t] = .allocate(capacity: capacity * plan.tensors[t].elementsPerSample)
+        }
+        return variantBuffers[v][t]!
+    }
+
+    /// Chunk `c` of variant `v`'s buffer of tensor `t` (allocated by `variantBuffer` first).
+    public func variantChunkBase(tensor t: Int, chunk c: Int, variant v: Int) -> UnsafeMutablePointer<Float> {
+        variantBuffers[v][t]! + c * chunkSamples * plan.tensors[t].elementsPerSample
+    }
+
+    /// Per-chunk BN sums of conv layer `d` of variant `v`: [chunk][channel], as the last run left them.
+    public func chunkStatistics(layer d: Int, variant v: Int) -> (sum: UnsafeMutablePointer<Double>, sumSquares: UnsafeMutablePointer<Double>) {
+        (chunkSums[v][d]!, chunkSumSqs[v][d]!)
+    }
+
+    /// BN mean and variance [channel] of conv layer `d` that variant `v` normalises with.
+    public func statisticsStorage(layer d: Int, variant v: Int) -> (mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>) {
+        (means[v][d]!, variances[v][d]!)
+    }
+
+    /// Runs variants 1..<variants (not variant 0) from `startStep` to the loss, with batch
+    /// statistics. Tensors in `variantInputs` are read from the variants' own buffers (the caller
+    /// filled them); the BN statistics of the layers in `presetStatistics` are the caller's
+    /// (`statisticsStorage`), every other BN from `startStep` on is computed by the run.
+    public func runVariants(from startStep: Int, variants: Int, variantInputs: [Int],
+                            presetStatistics: [Int]) -> [BatchResult] {
+        precondition(variants >= 2)
+        for t in variantInputs {
+            precondition(variantBuffers[1][t] != nil, "variant input \(t) not prepared")
+            variantInput[t] = true
+        }
+        defer { for t in variantInputs { variantInput[t] = false } }
+        return runCore(from: startStep, to: nil, bn: .batch, collectStatistics: false, variants: variants,
+                       firstVariant: 1, presetStatistics: presetStatistics)
     }
 
     /// Statistics of every BN as last computed (batch mode) or installed (fixed mode), variant 0.
