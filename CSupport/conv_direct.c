@@ -118,7 +118,7 @@ void cs_conv2d_cnhw_f32__direct_scalar(const float *x, const float *w, int Cin, 
 
 // MARK: - AVX2 + FMA path
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 
 #define AVX2_FN __attribute__((target("avx2,fma")))
@@ -410,7 +410,7 @@ void cs_conv2d_cnhw_f32__direct(const float *x, const float *w, int Cin, int Cou
         memset(y, 0, sizeof(float) * (size_t)(Cout * P));
         return;
     }
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
     if (have_avx2_fma()) {
         direct_avx2(x, w, Cin, Cout, n, H, W, k, y, sum, sumsq, scratch);
         return;

@@ -78,20 +78,9 @@ public final class ActivationCache {
             let lo = c * executor.chunkSamples
             let source = storage[scheduler.replica(ofWorker: worker)]
             for (k, t) in tensors.enumerated() {
-                let shape = plan.tensors[t]
-                let per = shape.elementsPerSample
-                let plane = shape.height * shape.width
-                let dst = executor.chunkBase(tensor: t, chunk: c)
-                for j in 0..<n {
-                    let src = source[k] + Int(indices[lo + j]) * per
-                    if shape.flat {
-                        (dst + j * per).update(from: src, count: per)
-                    } else {
-                        for ch in 0..<shape.channels {
-                            (dst + (ch * n + j) * plane).update(from: src + ch * plane, count: plane)
-                        }
-                    }
-                }
+                let per = plan.tensors[t].elementsPerSample
+                copySamples(plan.tensors[t], n: n, chunk: executor.chunkBase(tensor: t, chunk: c),
+                            sample: { source[k] + Int(indices[lo + $0]) * per }, toChunk: true)
             }
             dataset.gatherLabels(indices: UnsafeBufferPointer(rebasing: indices[lo..<(lo + n)]),
                                  into: executor.labelBase(chunk: c))
@@ -103,20 +92,29 @@ public final class ActivationCache {
             let n = executor.samples(inChunk: c)
             let lo = firstSample + c * executor.chunkSamples
             for (k, t) in tensors.enumerated() {
-                let shape = plan.tensors[t]
-                let per = shape.elementsPerSample
-                let plane = shape.height * shape.width
-                let src = executor.chunkBase(tensor: t, chunk: c)
-                for j in 0..<n {
-                    let dst = storage[0][k] + (lo + j) * per
-                    if shape.flat {
-                        dst.update(from: src + j * per, count: per)
-                    } else {
-                        for ch in 0..<shape.channels {
-                            (dst + ch * plane).update(from: src + (ch * n + j) * plane, count: plane)
-                        }
-                    }
-                }
+                let per = plan.tensors[t].elementsPerSample
+                copySamples(plan.tensors[t], n: n, chunk: executor.chunkBase(tensor: t, chunk: c),
+                            sample: { storage[0][k] + (lo + $0) * per }, toChunk: false)
+            }
+        }
+    }
+
+    /// Moves n samples between a chunk ([C][n][H·W], or [n][C] when flat) and per-sample rows
+    /// ([C·H·W] each, at `sample(j)`), in the direction `toChunk`.
+    @inline(__always)
+    private func copySamples(_ shape: ForwardPlan.TensorShape, n: Int, chunk: UnsafeMutablePointer<Float>,
+                             sample: (Int) -> UnsafeMutablePointer<Float>, toChunk: Bool) {
+        let per = shape.elementsPerSample
+        let plane = shape.height * shape.width
+        for j in 0..<n {
+            let row = sample(j)
+            if shape.flat {
+                if toChunk { (chunk + j * per).update(from: row, count: per) } else { row.update(from: chunk + j * per, count: per) }
+                continue
+            }
+            for ch in 0..<shape.channels {
+                let inChunk = chunk + (ch * n + j) * plane
+                if toChunk { inChunk.update(from: row + ch * plane, count: plane) } else { (row + ch * plane).update(from: inChunk, count: plane) }
             }
         }
     }

@@ -43,9 +43,22 @@ extension Trainer {
         let t = tensor(layer: d, kind: slot.kind)
         let w0 = t[slot.index]
         let delta = Float(options.delta.sample(sigma: sigma.sigma(layer: d, cycle: state.cycle), using: &deltaRNG))
-        executor.override(variant: 1, layer: d, kind: slot.kind)[slot.index] = w0 + delta
-        executor.override(variant: 2, layer: d, kind: slot.kind)[slot.index] = w0 - delta
-        let (lossW, lossPlus, lossMinus) = evaluateThree(start: start, split: split)
+        let lossW: Double, lossPlus: Double, lossMinus: Double
+        let kind = TrialKind.of(layer: parameters.network.layers[d], kind: slot.kind)
+        let batch = Double(executor.batchSize)
+        if options.evaluation == .incremental {
+            // W in full (its activations are what the ± variants patch), then only what the one
+            // parameter touches.
+            lossW = executor.run(from: start).meanLoss
+            (lossPlus, lossMinus) = incremental.evaluate(layer: d, kind: slot.kind, index: slot.index,
+                                                         plus: w0 + delta, minus: w0 - delta)
+            trialWork.add(kind, flops: batch * costModel.incrementalTrialFlops(layer: d, kind: kind, start: start), trial: true)
+        } else {
+            executor.override(variant: 1, layer: d, kind: slot.kind)[slot.index] = w0 + delta
+            executor.override(variant: 2, layer: d, kind: slot.kind)[slot.index] = w0 - delta
+            (lossW, lossPlus, lossMinus) = evaluateThree(start: start, split: split)
+            trialWork.add(kind, flops: batch * costModel.fullTrialFlops(layer: d, kind: kind, start: start), trial: true)
+        }
         let lambda = slot.kind == .weight ? options.weightDecay : 0
         func penalty(_ v: Float) -> Double { lambda * Double(v) * Double(v) }
         let decision = TrialDecision.decide(lossW: lossW, lossPlus: lossPlus, lossMinus: lossMinus,

@@ -33,6 +33,11 @@ public final class Trainer {
     let bnSteps: [Int]
     let clock = ContinuousClock()
     var processStart: ContinuousClock.Instant
+    /// Incremental trials (`options.evaluation == .incremental`), built on first use.
+    lazy var incremental = IncrementalEvaluator(executor: executor)
+    lazy var costModel = IncrementalCostModel(network: parameters.network)
+    /// FLOPs this process executed in weight steps, per trial kind (full-count conventions).
+    public internal(set) var trialWork = TrialWorkCounter()
 
     /// A fresh run: He-normal weights from `options.seed`, σ_d measured from them.
     /// `network` overrides the zoo lookup of `options.net` (tests use small networks).

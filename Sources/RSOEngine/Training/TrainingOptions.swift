@@ -48,6 +48,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var seed: UInt64 = 1
     /// Training samples for BN population statistics (evaluation and the activation cache).
     public var bnSamples: Int = 10_000
+    /// How W±Δ are evaluated in weight steps (full: the reference; incremental: issue 5).
+    public var evaluation: EvaluationPath = .full
 
     public init(net: String) { self.net = net }
 
@@ -68,6 +70,28 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         check("--cache", cache, other.cache)
         check("--seed", seed, other.seed)
         check("--bn-samples", bnSamples, other.bnSamples)
+        check("--eval", evaluation.rawValue, other.evaluation.rawValue)
         return d
+    }
+}
+
+extension TrainingOptions {
+    /// Keys added after the first checkpoint format default to the behaviour before them.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(net: try c.decode(String.self, forKey: .net))
+        batch = try c.decode(Int.self, forKey: .batch)
+        cycles = try c.decode(Int.self, forKey: .cycles)
+        sigmaScale = try c.decode(Double.self, forKey: .sigmaScale)
+        sigmaFinalRatio = try c.decode(Double.self, forKey: .sigmaFinalRatio)
+        order = try c.decode(VisitOrder.self, forKey: .order)
+        delta = try c.decode(DeltaDistribution.self, forKey: .delta)
+        weightDecay = try c.decode(Double.self, forKey: .weightDecay)
+        sampling = try c.decode(SamplingLevel.self, forKey: .sampling)
+        update = try c.decode(UpdateScheme.self, forKey: .update)
+        cache = try c.decode(Bool.self, forKey: .cache)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        bnSamples = try c.decode(Int.self, forKey: .bnSamples)
+        evaluation = try c.decodeIfPresent(EvaluationPath.self, forKey: .evaluation) ?? .full
     }
 }

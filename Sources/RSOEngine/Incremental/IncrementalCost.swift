@@ -1,0 +1,132 @@
+/// What one trial costs, per sample, by the full-count conventions of `FlopModel.fullCount`
+/// (conv/FC 2 per MAC, BN 5 per element with its statistics, ReLU 1, pooling 1 per input element,
+/// residual add 1 (+1 ReLU), softmax cross-entropy 4 per logit + 1), for the full evaluation path
+/// (W, then W+Δ and W−Δ from where the change first matters) and the incremental one (W, then
+/// each ± variant along its `IncrementalRoute` and the full tail after it).
+public enum TrialKind: String, Codable, CaseIterable, Sendable {
+    case convWeight = "conv-weight"
+    case bnParameter = "bn-gamma-beta"
+    case fcWeight = "fc-weight"
+    case fcBias = "fc-bias"
+
+    public var index: Int { Self.allCases.firstIndex(of: self)! }
+
+    public static func of(layer: ParameterLayer, kind: ParameterKind) -> TrialKind {
+        switch (layer, kind) {
+        case (.conv, .weight): return .convWeight
+        case (.conv, _): return .bnParameter
+        case (.fc, .weight): return .fcWeight
+        case (.fc, _): return .fcBias
+        }
+    }
+}
+
+public struct IncrementalCostModel: Sendable {
+    public let plan: ForwardPlan
+    public let routes: [IncrementalRoute?]
+
+    public init(network: NetworkSpec) {
+        let plan = ForwardPlan(network: network)
+        self.plan = plan
+        routes = network.layers.indices.map { IncrementalRoute.compile(plan: plan, layer: $0) }
+    }
+
+    private func elements(_ t: Int) -> Double { Double(plan.tensors[t].elementsPerSample) }
+    private func plane(_ t: Int) -> Double { Double(plan.tensors[t].height * plan.tensors[t].width) }
+    private var lossFlops: Double { 4 * Double(plan.network.classes) + 1 }
+
+    /// FLOPs per sample of step `s` of the plan.
+    public func stepFlops(_ s: Int) -> Double {
+        let step = plan.steps[s]
+        let e = elements(step.input)
+        switch step.kind {
+        case .conv(let d): return 2 * Double(plan.network.layers[d].macsPerSample)
+        case .batchNorm(_, let relu): return 5 * e + (relu ? e : 0)
+        case .batchNormPool(_, let relu): return 5 * e + (relu ? e : 0) + e
+        case .avgPool2, .globalAvgPool: return e
+        case .fc(let d):
+            guard case .fc(let f) = plan.network.layers[d] else { return 0 }
+            return 2 * Double(f.weightCount) + Double(f.outFeatures)
+        case .addSkip(let skip, let relu):
+            return Double(plan.tensors[skip].channels) * plane(step.input) + (relu ? e : 0)
+        }
+    }
+
+    /// A full forward from step `s` to the loss, per sample.
+    public func fullFlops(fromStep s: Int) -> Double {
+        (s..<plan.steps.count).reduce(lossFlops) { $0 + stepFlops($1) }
+    }
+
+    /// Step where a trial of `kind` in layer `d` first changes something.
+    public func changeStep(layer d: Int, kind: TrialKind) -> Int {
+        kind == .bnParameter ? routes[d]!.bnStep : plan.layerStep[d]
+    }
+
+    /// Full path, per sample: W from `start`, then W+Δ and W−Δ from the change.
+    public func fullTrialFlops(layer d: Int, kind: TrialKind, start: Int) -> Double {
+        fullFlops(fromStep: start) + 2 * fullFlops(fromStep: max(start, changeStep(layer: d, kind: kind)))
+    }
+
+    /// Incremental path, per sample: work shared by the ± variants (the shift statistics).
+    public func sharedFlops(layer d: Int, kind: TrialKind) -> Double {
+        guard kind == .convWeight, let r = routes[d] else { return 0 }
+        return 5 * plane(r.preBN)
+    }
+
+    /// Incremental path, per sample, for ONE ± variant.
+    public func variantFlops(layer d: Int, kind: TrialKind) -> Double {
+        let k = Double(plan.network.classes)
+        switch kind {
+        case .fcWeight: return 2 + lossFlops
+        case .fcBias: return 1 + lossFlops
+        case .convWeight, .bnParameter: break
+        }
+        let r = routes[d]!
+        let z = plane(r.preBN)
+        var f = (kind == .convWeight ? 2 * z : 0) + 2 * z + (r.relu ? z : 0) + (r.pooled ? z : 0)
+        for op in r.ops {
+            switch op {
+            case .pool(let a, _), .globalPool(let a, _): f += plane(a)
+            case .addSkip(let y, _, let yChanged, _, let relu, _, _):
+                let l = plane(y)
+                f += (yChanged ? 0 : 2 * l) + l + (relu ? l : 0)
+            case .fcLoss: f += 1 + 2 * k + lossFlops
+            case .transition(let a, let e, _, _):
+                guard case .conv(let c) = plan.network.layers[e] else { break }
+                let l = plane(a)
+                f += l + 2 * Double(c.outChannels * c.kernel * c.kernel) * l + Double(c.outChannels) * l
+                f += fullFlops(fromStep: r.variantStart!)
+            }
+        }
+        return f
+    }
+
+    /// Incremental path, per sample: W from `start` (when the batch is fresh) + shared + 2 variants.
+    public func incrementalTrialFlops(layer d: Int, kind: TrialKind, start: Int, freshBatch: Bool = true) -> Double {
+        (freshBatch ? fullFlops(fromStep: start) : 0) + sharedFlops(layer: d, kind: kind) + 2 * variantFlops(layer: d, kind: kind)
+    }
+}
+
+/// FLOPs the engine executed, per trial kind (counted as the work runs).
+public struct TrialWorkCounter: Sendable, Codable, Equatable {
+    public var trials = [Int](repeating: 0, count: TrialKind.allCases.count)
+    public var flops = [Double](repeating: 0, count: TrialKind.allCases.count)
+
+    public init() {}
+
+    public mutating func add(_ kind: TrialKind, flops f: Double, trial: Bool) {
+        if trial { trials[kind.index] += 1 }
+        flops[kind.index] += f
+    }
+
+    public var totalTrials: Int { trials.reduce(0, +) }
+    public var totalFlops: Double { flops.reduce(0, +) }
+    public func perTrial(_ kind: TrialKind) -> Double {
+        trials[kind.index] > 0 ? flops[kind.index] / Double(trials[kind.index]) : 0
+    }
+}
+
+extension FlopModel {
+    /// The incremental-trial cost model of this network (per layer and trial kind).
+    public var incremental: IncrementalCostModel { IncrementalCostModel(network: network) }
+}
