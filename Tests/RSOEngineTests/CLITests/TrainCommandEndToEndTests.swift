@@ -4,33 +4,6 @@ import XCTest
 /// Runs the real `rso` binary on a small IDX data set: SIGINT finishes the step in flight, writes
 /// a checkpoint and exits 0 with resume instructions; --resume then continues to the end.
 final class TrainCommandEndToEndTests: XCTestCase {
-    private var rso: URL {
-        // The test runner executable sits in the build products directory next to rso.
-        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("rso")
-    }
-
-    private func runRSO(_ args: [String], interruptAfter: TimeInterval? = nil) throws -> (status: Int32, output: String) {
-        guard FileManager.default.isExecutableFile(atPath: rso.path) else {
-            XCTFail("rso executable not built next to the tests (\(rso.path))")
-            return (-1, "")
-        }
-        let p = Process()
-        p.executableURL = rso
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        if let t = interruptAfter {
-            Thread.sleep(forTimeInterval: t)
-            p.interrupt()  // SIGINT
-        }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     func testInterruptCheckpointsAndResumeFinishes() throws {
         let dir = try DataFixtures.idxDirectory(train: 300, test: 50)
         defer { DataFixtures.remove(dir) }
@@ -70,5 +43,25 @@ final class TrainCommandEndToEndTests: XCTestCase {
         let r = try runRSO(["eval", "--net", "mnist6", "--data-dir", dir])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.output.contains("train-images-idx3-ubyte"), r.output)
+    }
+}
+
+/// `rso bench trial --json` prints one object with the fields tools read.
+final class BenchTrialEndToEndTests: XCTestCase {
+    func testJSONHasRequiredFields() throws {
+        let r = try runRSO(["bench", "trial", "--net", "mnist6", "--batch", "8", "--trials", "1", "--cache", "both",
+                            "--threads", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.output)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any], r.output)
+        XCTAssertEqual(obj["net"] as? String, "mnist6")
+        XCTAssertEqual(obj["batch"] as? Int, 8)
+        XCTAssertEqual(obj["threads"] as? Int, 1)
+        XCTAssertGreaterThan(try XCTUnwrap(obj["projected_cycle_seconds"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(obj["gflops_paper"] as? Double), 0)
+        let layers = try XCTUnwrap(obj["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.map { $0["name"] as? String }, ["fc", "conv6", "conv5", "conv4", "conv3", "conv2", "conv1"])
+        XCTAssertEqual(layers.first?["weights"] as? Int, 160)
+        XCTAssertTrue(layers.allSatisfy { ($0["trials_per_second"] as? Double ?? 0) > 0 })
+        XCTAssertNotNil(obj["without_cache"] as? [String: Any])
     }
 }
