@@ -5,7 +5,7 @@ import RSOEngine
 /// `rso bench`: kernel and machine measurements. Subcommands are listed here only; `trial` and
 /// `scaling` are to be added to `subcommandList`.
 struct BenchCommand: ParsableCommand {
-    static let subcommandList: [ParsableCommand.Type] = [BenchKernelsCommand.self, BenchRooflineCommand.self, BenchTrialCommand.self, BenchScalingCommand.self]
+    static let subcommandList: [ParsableCommand.Type] = [BenchKernelsCommand.self, BenchRooflineCommand.self, BenchTrialCommand.self, BenchScalingCommand.self, BenchAgreementCommand.self]
 
     static let configuration = CommandConfiguration(
         commandName: "bench",
