@@ -20,7 +20,7 @@ enum BenchNet: String, ExpressibleByArgument, CaseIterable, Sendable {
 
 /// What every `rso bench` subcommand shares: networks, batch, repetitions, threads, pinning.
 struct BenchOptions: ParsableArguments {
-    @Option(name: .long, help: "Network: \(BenchNet.allCases.map(\.rawValue).joined(separator: ", ")) (all = mnist6 and cifar-depth10).")
+    @Option(name: .long, help: "Network; all = mnist6 and cifar-depth10.")
     var net: BenchNet = .all
 
     @Option(name: .long, help: "Samples per batch; kernels run it in chunks of 32, as the engine does.")

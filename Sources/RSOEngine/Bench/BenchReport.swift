@@ -195,6 +195,14 @@ public struct BenchReport: Sendable, Codable, Equatable {
             notes.append("reference conv/im2col measured on \(first.measuredSamples) of \(first.batch) samples; their times are scaled ×\(String(format: "%.2f", first.timeScale)) to the batch (\(scaled.count) rows, time_scale column)")
         }
         notes.append("bytes are compulsory traffic (each input read once, each output written once, no write-allocate); conv counts padding taps as FLOPs; conv runs with its BN statistics fused, as in training")
+        if p != nil {
+            notes.append("memory-bound % is against the DRAM stream (triad) bandwidth: kernels whose batch working set fits in cache (small late layers, im2col's L2 tile) can exceed 100%")
+        }
+        if let peaks, peaks.workers > 1, peaks.fmaGflopsOneCore.median > 0,
+           peaks.fmaGflopsAllCores.median < 0.75 * Double(peaks.workers) * peaks.fmaGflopsOneCore.median {
+            notes.append(String(format: "the all-core FMA peak (%.1f GFLOP/s) is under 0.75 × %d × the 1-core peak (%.1f): other load on the machine? Treat every number as noisy",
+                                peaks.fmaGflopsAllCores.median, peaks.workers, peaks.fmaGflopsOneCore.median))
+        }
         if context.build != "release" { notes.append("DEBUG BUILD: C kernels are unoptimised; build with -c release for meaningful numbers") }
         self.notes = notes
         files = nil

@@ -98,8 +98,8 @@ public struct KernelCase: Sendable, Equatable {
 
     /// "conv2 sgemm", "conv3+1 ref": first site (and how many more) and variant, for chart labels.
     public var label: String {
-        let where_ = sites.count > 1 ? "\(sites[0])+\(sites.count - 1)" : (sites.first ?? "")
-        return "\(family.rawValue) \(variant.rawValue) \(where_)"
+        let place = sites.count > 1 ? "\(sites[0])+\(sites.count - 1)" : (sites.first ?? "")
+        return "\(family.rawValue) \(variant.rawValue) \(place)"
     }
 
     /// Same family and shape, any variant: the key that pairs a kernel with its reference twin.

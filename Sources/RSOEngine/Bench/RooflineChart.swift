@@ -76,15 +76,29 @@ public enum RooflineChart {
             body.append(text(x, y, s, size: size, anchor: anchor, fill: fill))
             taken.append(box(x, y, s, size: size, anchor: anchor))
         }
-        put(left + pw - 4, py(roof) - 6, String(format: "FMA peak %.1f GFLOP/s", roof), size: 11, anchor: "end", fill: "#c00")
-        let slopeX = pow(10, xLo + 0.3)
-        put(px(slopeX) + 6, py(slopeX * bw) - 8, String(format: "stream triad %.1f GB/s", bw), size: 11, fill: "#c00")
-        if c.threads > 1 {
-            put(left + pw - 4, py(roof1) + 14, String(format: "1 core: %.1f GFLOP/s, %.1f GB/s (dashed)", roof1, bw1),
-                size: 10, anchor: "end", fill: "#777")
-        }
         let points = plotted.map { (px($0.arithmetic_intensity), py($0.gflops)) }
         taken += points.map { Box(x0: $0.0 - 5, y0: $0.1 - 5, x1: $0.0 + 5, y1: $0.1 + 5) }
+        // The higher roof's label goes above its line, the lower one's below (they may be close).
+        let oneAbove = c.threads > 1 && roof1 >= roof
+        put(left + pw - 4, py(roof) + (oneAbove ? 14 : -6), String(format: "FMA peak %.1f GFLOP/s", roof), size: 11,
+            anchor: "end", fill: "#c00")
+        if c.threads > 1 {
+            put(left + pw - 4, py(roof1) + (oneAbove ? -6 : 14), String(format: "1 core: %.1f GFLOP/s, %.1f GB/s (dashed)", roof1, bw1),
+                size: 10, anchor: "end", fill: "#777")
+        }
+        // The slope's label: the first spot along the slope (above, then below it) that hides no dot.
+        let slopeLabel = String(format: "stream triad %.1f GB/s", bw)
+        let ridgeX = log10(ridge)
+        var spots: [(Double, Double)] = []
+        for frac in [0.15, 0.4, 0.65, 0.9] {
+            let ai = pow(10, xLo + frac * max(0.1, ridgeX - xLo))
+            spots.append((ai, -8))
+            spots.append((ai, 16))
+        }
+        let slopeSpot = spots.first { sp in
+            !taken.contains { $0.hits(box(px(sp.0) + 6, py(sp.0 * bw) + sp.1, slopeLabel, size: 11, anchor: "start")) }
+        } ?? spots[0]
+        put(px(slopeSpot.0) + 6, py(slopeSpot.0 * bw) + slopeSpot.1, slopeLabel, size: 11, fill: "#c00")
         for (k, p) in zip(plotted, points) {
             body.append(marker(p.0, p.1, network: c.networks.firstIndex(of: k.network) ?? 0, fill: color(k.variant),
                                tooltip: tooltip(k)))
@@ -98,20 +112,15 @@ public enum RooflineChart {
         let order = plotted.indices.sorted { (plotted[$0].variant == "ref" ? 1 : 0, $0) < (plotted[$1].variant == "ref" ? 1 : 0, $1) }
         for i in order {
             let k = plotted[i], (x, y) = points[i]
-            var placed = false
-            do {
-                let label = k.name
-                for (dx, dy, anchor) in offsets {
-                    let b = box(x + dx, y + dy, label, size: 9, anchor: anchor)
-                    if b.x0 >= plotBox.x0 && b.x1 <= plotBox.x1 && b.y0 >= plotBox.y0 && b.y1 <= plotBox.y1
-                        && !taken.contains(where: { $0.hits(b) }) {
-                        put(x + dx, y + dy, label, size: 9, anchor: anchor)
-                        placed = true
-                        break
-                    }
-                }
+            let label = k.name
+            let spot = offsets.first { o in
+                let b = box(x + o.0, y + o.1, label, size: 9, anchor: o.2)
+                return b.x0 >= plotBox.x0 && b.x1 <= plotBox.x1 && b.y0 >= plotBox.y0 && b.y1 <= plotBox.y1
+                    && !taken.contains(where: { $0.hits(b) })
             }
-            if !placed {
+            if let spot {
+                put(x + spot.0, y + spot.1, label, size: 9, anchor: spot.2)
+            } else {
                 let n = numbered.count + 1
                 numbered.append((n, k))
                 let (dx, dy, anchor) = offsets.first { o in
