@@ -8,35 +8,45 @@
 // im2col + OpenBLAS reaches ~⅓ of the FMA peak; here the patch matrix is never built.
 //
 // Loop nest (__direct, AVX2 path), outermost first:
-//   1. sample groups: G samples (input ≈ 64 KiB, see group_samples) are copied into a zero-padded
-//      buffer xp[Cin][G][H + 2p][Wp], Wp = 8·⌈W/8⌉ + 2p, so every tap of every 8-pixel vector is
-//      an in-bounds unaligned load and no border test remains in the inner loop. The pad zones are
-//      zeroed once per call; only the interiors are rewritten per group.
-//   2. output-channel blocks of R = 4 (tail block R = Cout mod 4), weights packed per block as
-//      wp[ci][ky][kx][r] so the inner loop reads them sequentially (Cout·Cin·k² floats, per call).
-//   3. "slots": the group's output rows cut into 8-pixel vectors (the last one of a row masked
-//      when 8 ∤ W: 28×28, 14×14 and 7×7 images use 7/8 of the lanes); V = 3 slots at a time,
-//      possibly from different rows or samples (tail V = 1, 2).
+//   1. sample groups: G samples (padded input ≈ 64 KiB, see geometry) are copied into a
+//      zero-padded buffer xp[Cin][G][H + 2p][Wp], Wp = 8·⌈W/8⌉ + 2p, so every tap of every 8-pixel
+//      vector is an in-bounds unaligned load and no border test remains in the inner loop. The pad
+//      zones are zeroed once per call; only the interiors are rewritten per group. Channel planes
+//      are an odd number of cache lines apart (see geometry: 4 KiB aliasing).
+//   2. output-channel blocks of R = 4, weights packed per call as wp[block][ci][ky][kx][r] so the
+//      inner loop reads them sequentially; the channels past Cout in the last block get zero
+//      weights (computed, never stored).
+//   3. "slots": the group's output rows cut into 8-pixel vectors (the last one of a row partly
+//      padding when 8 ∤ W: 28×28, 14×14 and 7×7 images use 7/8 of the lanes); V = 3 slots per
+//      micro-kernel call, possibly from different rows or samples; past the last slot, dummy slots
+//      (computed, never stored).
 //   4. micro-kernel: R × V accumulators of 8 pixels (12 ymm), over ci and the k² taps: V
 //      unaligned loads of x, R broadcasts of w, R·V FMAs. 7 loads per 12 FMAs, 12 independent
-//      chains ≥ the 2 FMA/cycle × 4 cycles latency of Zen3.
-//   5. epilogue: store (masked on the row tail), then per output channel the valid lanes are
-//      widened to double and added to 4-lane double sums / sums of squares (FMA in double).
-// Statistics order is fixed by the shape (not by data), so results are deterministic.
-// Accuracy: every output is a float sum of Cin·k² products in the order (ci, ky, kx) with FMA:
-// |ŷ − y| ≤ γ_K·Σ|w·x|, K = Cin·k², like __sgemm.
+//      chains ≥ the 2 FMA/cycle × 4 cycles latency of Zen3. k = 3 runs a hand-scheduled inline-asm
+//      copy (register pressure, see below); k = 1 and other k the intrinsics version.
+//   5. epilogue: store, then per output channel the valid lanes are widened to double and added
+//      to 4-lane double sums / sums of squares (FMA in double), reduced at the end of the block.
+// Results are deterministic: the float order per output and the statistics order depend only on
+// the shape. Accuracy: every output is a float sum of Cin·k² products in the order (ci, ky, kx)
+// with FMA: |ŷ − y| ≤ γ_K·Σ|w·x|, K = Cin·k², like __sgemm.
 //
 // The AVX2 code is compiled with __attribute__((target("avx2,fma"))) and chosen at run time with
 // __builtin_cpu_supports, so it is also used (and tested) in debug builds without -mavx2.
 // __direct_scalar is the portable fallback: plain loops in float, same (ci, ky, kx) order.
+// Single-threaded; no OpenMP, no BLAS.
 #include "csupport_conv_direct.h"
 
 #include <stdint.h>
 #include <string.h>
 
-// Target size of the padded input group, floats (64 KiB: two L1s' worth; read R-block by R-block
-// from L1/L2).
+// Target size of the padded input group, floats (64 KiB; read once per block of output channels,
+// from L1/L2). Reordering the loops so that one band of rows stays in L1 across all blocks
+// measured no faster.
 #define DIRECT_GROUP_FLOATS 16384L
+// Register block; other values (-D) select the intrinsics micro-kernel for k = 3 as well. Micro-
+// kernel alone, L1-resident, Cin = 16 and 32: asm 4 × 3 ~80 GFLOP/s, intrinsics 4 × 2 (8
+// accumulators, no spills) ~70, intrinsics 4 × 3 (spills) ~61; for Cin ≤ 3 the three are within
+// ~10% (per-call overhead dominates).
 #ifndef DIRECT_R
 #define DIRECT_R 4  // output channels per register block
 #endif
@@ -129,7 +139,7 @@ void cs_conv2d_cnhw_f32__direct_scalar(const float *x, const float *w, int Cin, 
 // `masked`: store only the valid lanes. Otherwise all 8 lanes are stored even when valid < 8: the
 // extra lanes land on the next pixels of the same channel plane (the next row or sample), which a
 // later slot overwrites (slots are stored in pixel order). Only a vector that would cross the end
-// of the plane is masked (vmaskmovps stores are slow on Zen: measured ~15% on 7×7 images).
+// of the plane is masked (vmaskmovps stores are slow on Zen: ~10% on 7×7 images, all masked).
 typedef struct {
     const float *in;
     float *out;
@@ -210,7 +220,7 @@ AVX2_INLINE void direct_block(const int R, const int V, const int KS, int krt,
 #if DIRECT_R == 4 && DIRECT_V == 3 && !defined(DIRECT_NO_ASM)
 // The k = 3 micro-kernel in inline assembly: 4 × 3 accumulators need ymm0–11, the three x vectors
 // ymm12–14 and the broadcast weight ymm15, all 16 registers; compiled from intrinsics, clang
-// hoists the next tap's loads and spills (~20 spills per Cin step, measured ~15–25% slower).
+// hoists the next tap's loads and spills (~20 spills per Cin step, measured ~25% slower).
 // One tap (T = ky·3 + kx): 3 unaligned loads of x at row offset ROW and column DX bytes,
 // 4 broadcasts of w[ci][T][r] and 12 FMAs; acc[r][j] = ymm(3r + j).
 #define DK_TAP(T, ROW, DX)                                                                         \

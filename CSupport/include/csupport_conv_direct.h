@@ -24,8 +24,9 @@ long cs_conv2d_cnhw_f32__direct_scratch_floats(int Cin, int Cout, int n, int H, 
 // cs_conv2d_cnhw_f32__ref (any k ≥ 1, any Cin, Cout, n, H, W), single-threaded, statistics of y
 // ADDED to sum[Cout], sumsq[Cout] when non-NULL. `scratch` must hold
 // cs_conv2d_cnhw_f32__direct_scratch_floats(Cin, Cout, n, H, W, k) floats (any alignment, contents
-// ignored; may be NULL when that is 0). x, w, y, scratch must not overlap. Writes exactly the
-// Cout·n·H·W floats of y. Uses an AVX2+FMA micro-kernel when the CPU has it (checked at run time,
+// ignored; may be NULL when that is 0). x, w, y, scratch must not overlap. Writes only the
+// Cout·n·H·W floats of y (a row's last vector may briefly store padding lanes over the next
+// pixels of the same channel, which get their final values later in the call). Uses an AVX2+FMA micro-kernel when the CPU has it (checked at run time,
 // so it also runs in builds without -mavx2), otherwise cs_conv2d_cnhw_f32__direct_scalar.
 void cs_conv2d_cnhw_f32__direct(const float *x, const float *w, int Cin, int Cout, int n, int H,
                                 int W, int k, float *y, double *sum, double *sumsq, float *scratch);

@@ -154,10 +154,10 @@ final class ConvDirectKernelTests: XCTestCase {
     // MARK: - Against __ref on swept shapes
 
     /// Every channel pair from {1, 3, 5, 8, 16, 17, 32} (Cout below, at and past the 4-channel
-    /// register block, Cin = 1 and 3 of the first layers), k = 1 and 3, on a 9×7 image (a row
-    /// shorter than one 8-pixel vector after a full one is not possible here: 7 < 8, one masked
-    /// vector per row) and on 3 samples of 2×14 (a full and a 6-lane vector per row, rows spilling
-    /// across samples).
+    /// register block, Cin = 1 and 3 of the first layers), k = 1 and 3, on a 9×7 image (one
+    /// partial 8-pixel vector per row, whose extra lane is stored over the next row's first pixel
+    /// and later overwritten; the plane's last vector masked) and on 3 samples of 2×14 (a full and
+    /// a 6-lane vector per row, the spill crossing into the next sample).
     func testMatchesRefOnAllChannelPairs() {
         var rng = KernelRNG(seed: 31)
         let channels = [1, 3, 5, 8, 16, 17, 32]
