@@ -47,7 +47,7 @@ public final class ForwardExecutor {
     /// Maximum variants per run.
     public let maxVariants: Int
     public var eps: Float = 1e-5
-    /// Output pixels per im2col tile: the tile's patch matrix (Cin·9·tile floats) stays in L2.
+    /// Output pixels per im2col tile (k ≠ 3 convs): the patch matrix (Cin·k²·tile floats) stays in L2.
     public static let convTile = 512
 
     public private(set) var batchSize = 0
@@ -117,7 +117,10 @@ public final class ForwardExecutor {
                 if case .conv(let c) = layer {
                     s1.append(zeros(maxChunks * c.outChannels)); s2.append(zeros(maxChunks * c.outChannels))
                     s3.append(zeros(c.outChannels)); s4.append(zeros(c.outChannels))
-                    maxScratch = max(maxScratch, c.fanIn * Self.convTile)
+                    maxScratch = max(maxScratch, c.fanIn * Self.convTile,
+                                     cs_conv2d_cnhw_f32__direct_scratch_floats(
+                                        Int32(c.inChannels), Int32(c.outChannels), Int32(chunkSamples),
+                                        Int32(c.height), Int32(c.width), Int32(c.kernel)))
                 } else {
                     s1.append(nil); s2.append(nil); s3.append(nil); s4.append(nil)
                 }
@@ -460,6 +463,10 @@ public final class ForwardExecutor {
             }
             if ref {
                 cs_conv2d_cnhw_f32__ref(x, w, C, Int32(s.outChannels), n, H, W, Int32(s.kernel), y, sum, sq)
+            } else if s.kernel == 3 {
+                // Direct micro-kernel: 2–3× the im2col+sgemm path on these narrow layers.
+                cs_conv2d_cnhw_f32__direct(x, w, C, Int32(s.outChannels), n, H, W, Int32(s.kernel), y, sum, sq,
+                                           scratch[worker])
             } else {
                 cs_conv2d_cnhw_f32__sgemm(x, w, C, Int32(s.outChannels), n, H, W, Int32(s.kernel), y, sum, sq,
                                           scratch[worker], Self.convTile)
