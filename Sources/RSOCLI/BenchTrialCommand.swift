@@ -18,26 +18,37 @@ struct BenchTrialCommand: ParsableCommand {
     var trials: Int = 5
     @Option(name: .long, help: "Caching of layer d's input: on, off, or both (compared).")
     var cache: CacheChoice = .both
+    @Option(name: .customLong("eval"), help: "Evaluation of W±Δ: full (reference), incremental, or both (compared).")
+    var evaluation: EvalChoice = .full
+    @Option(name: .long, help: "Trials per batch (1: a fresh batch per trial, the paper); > 1 times fresh and reused steps and mixes them 1:(K−1).")
+    var batchReuse: Int = 1
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
     enum CacheChoice: String, ExpressibleByArgument, CaseIterable { case on, off, both }
+    enum EvalChoice: String, ExpressibleByArgument, CaseIterable { case full, incremental, both }
 
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be a positive number of samples, got \(batch)") }
         if trials < 1 { throw ValidationError("--trials must be at least 1, got \(trials)") }
+        if batchReuse < 1 { throw ValidationError("--batch-reuse must be at least 1, got \(batchReuse)") }
     }
 
     func run() throws {
         let pool = try threads.pool()
         let modes: [Bool] = cache == .both ? [true, false] : [cache == .on]
+        let paths: [EvaluationPath] = evaluation == .both ? [.full, .incremental]
+            : [evaluation == .incremental ? .incremental : .full]
         var results: [TrialBenchmark.Result] = []
+        var incremental: [TrialBenchmark.Result] = []
         for cached in modes {
-            if !json { print("\(net.rawValue), batch \(batch), \(pool.workers) pinned thread(s), cache \(cached ? "on" : "off"), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
-            let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, trials: trials, scheduler: pool,
-                                           progress: { if !json { print("  " + $0) } })
-            results.append(r)
-            if !json { printTable(r) }
+            for path in paths {
+                if !json { print("\(net.rawValue), batch \(batch), \(pool.workers) pinned thread(s), cache \(cached ? "on" : "off"), eval \(path.rawValue), batch reuse \(batchReuse), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
+                let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, trials: trials, scheduler: pool,
+                                               evaluation: path, batchReuse: batchReuse, progress: { if !json { print("  " + $0) } })
+                if path == paths[0] { results.append(r) } else { incremental.append(r) }
+                if !json { printTable(r) }
+            }
         }
         let rss = MemoryUsage.peakResidentBytes()
         if json {
@@ -45,6 +56,7 @@ struct BenchTrialCommand: ParsableCommand {
             obj["peak_resident_bytes"] = rss
             obj["commit"] = BenchContext.gitCommit() ?? "unknown"
             if results.count > 1 { obj["without_cache"] = try jsonObject(results[1]) }
+            if let i = incremental.first { obj["incremental"] = try jsonObject(i) }
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
@@ -53,19 +65,26 @@ struct BenchTrialCommand: ParsableCommand {
                              results[1].projectedCycleSeconds / results[0].projectedCycleSeconds,
                              formatDuration(results[0].projectedCycleSeconds), formatDuration(results[1].projectedCycleSeconds)))
             }
+            for (f, i) in zip(results, incremental) {
+                print(String(format: "incremental (cache %@): %.2f× faster per cycle (%@ vs %@ full)", f.cache ? "on" : "off",
+                             f.projectedCycleSeconds / i.projectedCycleSeconds,
+                             formatDuration(i.projectedCycleSeconds), formatDuration(f.projectedCycleSeconds)))
+            }
             print("peak resident memory \(formatCount(Double(rss)))B")
         }
     }
 
     private func printTable(_ r: TrialBenchmark.Result) {
-        print("  layer   weights   steps   trials/s   median ms   paper GFLOP/trial   engine GFLOP/trial")
+        print("  layer   weights   steps   trials/s   median ms   paper GFLOP/trial   engine GFLOP/trial   incr GFLOP/trial   counted GFLOP/trial")
         for l in r.layers {
             print("  " + l.name.padding(toLength: 6, withPad: " ", startingAt: 0)
                   + leftPad(grouped(l.weights), 9) + leftPad(grouped(l.steps), 8)
                   + leftPad(String(format: "%.2f", l.trialsPerSecond), 11)
                   + leftPad(String(format: "%.2f", 1000 * l.medianTrialSeconds), 12)
                   + leftPad(String(format: "%.2f", l.paperFlopsPerTrial / 1e9), 20)
-                  + leftPad(String(format: "%.2f", l.engineFlopsPerTrial / 1e9), 21))
+                  + leftPad(String(format: "%.2f", l.engineFlopsPerTrial / 1e9), 21)
+                  + leftPad(String(format: "%.3f", l.incrementalFlopsPerTrial / 1e9), 19)
+                  + leftPad(String(format: "%.3f", l.countedFlopsPerTrial / 1e9), 22))
         }
         print(String(format: "  projected cycle %@ (%.0f s); %.1f GFLOP/s by the paper's count (%@FLOP/cycle), %.1f GFLOP/s by the engine's full count",
                      formatDuration(r.projectedCycleSeconds), r.projectedCycleSeconds, r.gflopsPaper,

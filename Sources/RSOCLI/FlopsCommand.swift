@@ -41,6 +41,23 @@ struct FlopsCommand: ParsableCommand {
         for op in model.fullCount {
             print("  " + op.op.padding(toLength: 16, withPad: " ", startingAt: 0) + leftPad(grouped(Int(op.flops)), 12) + " FLOP/sample")
         }
+        printIncremental(model.incremental.layerCosts(), batch: b)
+    }
+
+    /// Paper formula, cached full path and incremental path per weight trial, side by side.
+    private func printIncremental(_ costs: [IncrementalCostModel.LayerCost], batch b: Double) {
+        print("per weight trial, FLOP per sample (caching on: W runs from layer d):")
+        print("  layer      paper 3·F_d   cached (full)    incremental   ± only (reuse)   cached ÷ incr")
+        for c in costs {
+            print("  " + c.name.padding(toLength: 7, withPad: " ", startingAt: 0)
+                  + leftPad(grouped(Int(c.paper)), 14) + leftPad(grouped(Int(c.cached)), 16)
+                  + leftPad(grouped(Int(c.incremental)), 15) + leftPad(grouped(Int(c.incrementalVariants)), 17)
+                  + leftPad(String(format: "%.2f×", c.cached / c.incremental), 16))
+        }
+        let paper = costs.reduce(0) { $0 + Double($1.weights) * $1.paper }
+        let cached = costs.reduce(0) { $0 + $1.cycleCached }
+        let incr = costs.reduce(0) { $0 + $1.cycleIncremental }
+        print("cycle per batch-\(Int(b)): paper (cached formula) \(formatCount(b * paper))FLOP, cached full count \(formatCount(b * cached))FLOP, incremental \(formatCount(b * incr))FLOP (\(String(format: "%.2f", cached / incr))× less than cached)")
     }
 }
 
@@ -72,6 +89,10 @@ struct FlopReport: Codable {
     var caching_ratio: Double
     var full_forward_flops_per_sample: Double
     var full_count: [Op]
+    /// Per weight trial, FLOPs per sample: paper / cached full path / incremental (see `rso flops`).
+    var trial_costs: [IncrementalCostModel.LayerCost]
+    var cycle_flops_cached_full_count: Double
+    var cycle_flops_incremental: Double
 
     init(model: FlopModel, batch: Int) {
         net = model.network.name
@@ -90,6 +111,9 @@ struct FlopReport: Codable {
         caching_ratio = model.cachingRatio
         full_forward_flops_per_sample = model.fullForwardFlops
         full_count = model.fullCount.map { Op(op: $0.op, flops: $0.flops) }
+        trial_costs = model.incremental.layerCosts()
+        cycle_flops_cached_full_count = Double(batch) * trial_costs.reduce(0) { $0 + $1.cycleCached }
+        cycle_flops_incremental = Double(batch) * trial_costs.reduce(0) { $0 + $1.cycleIncremental }
     }
 
     func jsonString() throws -> String {

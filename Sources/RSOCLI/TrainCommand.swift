@@ -7,6 +7,7 @@ extension DeltaDistribution: ExpressibleByArgument {}
 extension VisitOrder: ExpressibleByArgument {}
 extension SamplingLevel: ExpressibleByArgument {}
 extension UpdateScheme: ExpressibleByArgument {}
+extension EvaluationPath: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +47,10 @@ struct TrainCommand: ParsableCommand {
     var cache: OnOff = .on
     @Option(name: .long, help: "Training samples for BN population statistics (evaluation, cache).")
     var bnSamples: Int = 10_000
+    @Option(name: .customLong("eval"), help: "How W±Δ are evaluated: incremental (recompute only what the weight touches) or full (the reference).")
+    var evaluation: EvaluationPath = .incremental
+    @Option(name: .long, help: "Keep one batch for K consecutive trials (1: a fresh batch per weight, the paper).")
+    var batchReuse: Int = 1
 
     @Option(name: .long, help: "Evaluate on the test set every N cycles (and at the end).")
     var evalEvery: Int = 1
@@ -71,6 +76,10 @@ struct TrainCommand: ParsableCommand {
         }
         if !(weightDecay >= 0) { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)") }
         if bnSamples < 1 { throw ValidationError("--bn-samples must be positive, got \(bnSamples)") }
+        if batchReuse < 1 { throw ValidationError("--batch-reuse must be at least 1, got \(batchReuse)") }
+        if batchReuse > 1 && (sampling != .weight || update != .sequential) {
+            throw ValidationError("--batch-reuse \(batchReuse) needs --sampling weight and --update sequential")
+        }
         if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1, got \(evalEvery)") }
         if !(checkpointEvery > 0) { throw ValidationError("--checkpoint-every must be a positive number of minutes, got \(checkpointEvery)") }
         if let m = maxWeights, m < 1 { throw ValidationError("--max-weights must be at least 1, got \(m)") }
@@ -90,6 +99,8 @@ struct TrainCommand: ParsableCommand {
         o.cache = cache == .on
         o.seed = seed
         o.bnSamples = bnSamples
+        o.evaluation = evaluation
+        o.batchReuse = batchReuse
         return o
     }
 
@@ -119,7 +130,7 @@ struct TrainCommand: ParsableCommand {
         let model = FlopModel(network: spec)
         console.header([
             "rso train \(spec.name) on \(splits.directory): train \(splits.train.count), test \(splits.test.count)",
-            "batch \(batch), cycles \(cycles), seed \(seed), threads \(scheduler.workers) (pinned, NUMA \(threads.numa.rawValue)), sampling \(sampling.rawValue), update \(update.rawValue), order \(order.rawValue), delta \(delta.rawValue), cache \(cache.rawValue), weight decay \(weightDecay)",
+            "batch \(batch), cycles \(cycles), seed \(seed), threads \(scheduler.workers) (pinned, NUMA \(threads.numa.rawValue)), sampling \(sampling.rawValue), update \(update.rawValue), order \(order.rawValue), delta \(delta.rawValue), cache \(cache.rawValue), eval \(evaluation.rawValue), batch reuse \(batchReuse), weight decay \(weightDecay)",
             "|W| = \(grouped(model.weights)), \(grouped(trainer.stepsPerCycle)) steps per cycle; checkpoint \(checkpointPath)"
                 + (resume.map { "; resumed from \($0) at cycle \(trainer.state.cycle + 1), step \(trainer.state.trials)" } ?? ""),
         ])

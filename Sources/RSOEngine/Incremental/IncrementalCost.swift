@@ -130,3 +130,47 @@ extension FlopModel {
     /// The incremental-trial cost model of this network (per layer and trial kind).
     public var incremental: IncrementalCostModel { IncrementalCostModel(network: network) }
 }
+
+extension IncrementalCostModel {
+    /// One layer's trial costs side by side, FLOPs per sample, with caching of layer d's input
+    /// (the run of W starts at layer d). `paper`: the §4.7 formula 3·F_d (as FLOPs); `cached`: the
+    /// engine's full count of the full path (W, W+Δ, W−Δ from layer d); `incremental`: W in full,
+    /// then the ± variants incrementally; `incrementalVariants`: the ± variants alone (what a trial
+    /// costs when W's activations carry over, the batch-reuse limit).
+    public struct LayerCost: Sendable, Codable {
+        public var name: String
+        public var weights: Int
+        /// Weight trials + BN γ/β or bias trials of one cycle.
+        public var steps: Int
+        public var paper: Double
+        public var cached: Double
+        public var incremental: Double
+        public var incrementalVariants: Double
+        /// Per-sample FLOPs of the layer's whole share of a cycle (weights and BN/bias trials).
+        public var cycleCached: Double
+        public var cycleIncremental: Double
+    }
+
+    public func layerCosts() -> [LayerCost] {
+        let model = FlopModel(network: plan.network)
+        return plan.network.layers.indices.reversed().map { d in
+            let layer = plan.network.layers[d]
+            let start = plan.layerStep[d]
+            let wk: TrialKind, ek: TrialKind, extras: Int
+            switch layer {
+            case .conv(let c): wk = .convWeight; ek = .bnParameter; extras = 2 * c.outChannels
+            case .fc(let f): wk = .fcWeight; ek = .fcBias; extras = f.outFeatures
+            }
+            let w = Double(layer.weightCount), e = Double(extras)
+            return LayerCost(
+                name: layer.name, weights: layer.weightCount, steps: layer.weightCount + extras,
+                paper: 3 * 2 * Double(model.layers[d].forwardFromHere),
+                cached: fullTrialFlops(layer: d, kind: wk, start: start),
+                incremental: incrementalTrialFlops(layer: d, kind: wk, start: start),
+                incrementalVariants: incrementalTrialFlops(layer: d, kind: wk, start: start, freshBatch: false),
+                cycleCached: w * fullTrialFlops(layer: d, kind: wk, start: start) + e * fullTrialFlops(layer: d, kind: ek, start: start),
+                cycleIncremental: w * incrementalTrialFlops(layer: d, kind: wk, start: start)
+                    + e * incrementalTrialFlops(layer: d, kind: ek, start: start))
+        }
+    }
+}

@@ -37,6 +37,10 @@ public final class IncrementalEvaluator {
     private let shiftSums: UnsafeMutablePointer<Double>
     private let chunkLoss: UnsafeMutablePointer<Double>
     private let total: UnsafeMutablePointer<Double>
+    /// Per conv layer: the transition layer as `runVariants`' preset list, and the tensors a commit
+    /// copies from the accepted variant (built once: no allocation per trial).
+    private var presets: [[Int]] = []
+    private var tails: [[Int]] = []
 
     // The trial in flight (fixed-size, reused).
     private var deltas: [Float] = [0, 0]
@@ -44,6 +48,11 @@ public final class IncrementalEvaluator {
     private var betas: [Float] = [0, 0]
     private var means: [Double] = [0, 0]
     private var variances: [Double] = [0, 0]
+    /// What `commit` needs of the last trial.
+    private var lastLayer = -1
+    private var lastKind = ParameterKind.weight
+    private var lastIndex = 0
+    private var lastWeight: (i: Int, ky: Int, kx: Int, k: Int)? = nil
 
     public init(executor: ForwardExecutor) {
         precondition(executor.maxVariants >= 3, "incremental trials need an executor with 3 variants")
@@ -70,6 +79,17 @@ public final class IncrementalEvaluator {
         chunkLoss = .allocate(capacity: 2 * maxChunks)
         let channels = executor.parameters.network.layers.map(\.outputs).max() ?? 1
         total = .allocate(capacity: 2 * channels)
+        for r in cost.routes {
+            presets.append(r?.transitionLayer.map { [$0] } ?? [])
+            var tail: [Int] = []
+            if let r, let start = r.variantStart {
+                tail = r.variantInputs
+                for s in start..<plan.steps.count where plan.steps[s].output != plan.steps[s].input {
+                    tail.append(plan.steps[s].output)
+                }
+            }
+            tails.append(tail)
+        }
         // Variant buffers the transitions write, allocated now rather than in the trial loop.
         for r in cost.routes.compactMap({ $0 }) {
             for t in r.variantInputs { for v in 1...2 { executor.variantBuffer(tensor: t, variant: v) } }
@@ -90,6 +110,7 @@ public final class IncrementalEvaluator {
     public func evaluate(layer d: Int, kind: ParameterKind, index: Int, plus: Float, minus: Float) -> (Double, Double) {
         let layer = executor.parameters.network.layers[d]
         let w0 = executor.parameters.tensor(layer: d, kind: kind)[index]
+        lastLayer = d; lastKind = kind; lastIndex = index; lastWeight = nil
         switch layer {
         case .fc(let f):
             deltas[0] = Float(Double(plus) - Double(w0))
@@ -154,10 +175,10 @@ public final class IncrementalEvaluator {
     }
 
     private func reduceLoss() -> (Double, Double) {
-        var s = [0.0, 0.0]
-        for v in 0..<2 { for c in 0..<executor.chunkCount { s[v] += chunkLoss[v * maxChunks + c] } }  // chunk order
+        var plus = 0.0, minus = 0.0
+        for c in 0..<executor.chunkCount { plus += chunkLoss[c]; minus += chunkLoss[maxChunks + c] }  // chunk order
         let b = Double(executor.batchSize)
-        return (s[0] / b, s[1] / b)
+        return (plus / b, minus / b)
     }
 
     // MARK: Conv weights
@@ -197,7 +218,8 @@ public final class IncrementalEvaluator {
         let g = executor.parameters.tensor(layer: r.layer, kind: .gamma)[o]
         let be = executor.parameters.tensor(layer: r.layer, kind: .beta)[o]
         gammas[0] = g; gammas[1] = g; betas[0] = be; betas[1] = be
-        return routeTrial(r, channel: o, weight: (i, ky, kx, spec.kernel))
+        lastWeight = (i, ky, kx, spec.kernel)
+        return routeTrial(r, channel: o, weight: lastWeight)
     }
 
     // MARK: The route
@@ -205,12 +227,35 @@ public final class IncrementalEvaluator {
     /// Pass 2: per chunk and variant, channel `ch` along the route; then (if the route reaches a
     /// conv) the variants' statistics of that conv and their full run from its BN.
     private func routeTrial(_ r: IncrementalRoute, channel ch: Int, weight: (i: Int, ky: Int, kx: Int, k: Int)?) -> (Double, Double) {
-        let ref = executor.kernels == .reference
-        let eps = executor.eps
-        let params = executor.parameters
         executor.scheduler.forEachChunk(executor.chunkCount) { c, worker in
-            let n = executor.samples(inChunk: c)
-            for v in 0..<2 {
+            for v in 0..<2 { routeChunk(r, chunk: c, worker: worker, variant: v, channel: ch, weight: weight, commit: false) }
+        }
+        guard let start = r.variantStart, let e = r.transitionLayer,
+              case .conv(let cs) = executor.parameters.network.layers[e] else { return reduceLoss() }
+        let C = cs.outChannels
+        let count = Double(executor.batchSize * cs.height * cs.width)
+        for v in 1...2 {
+            let st = executor.chunkStatistics(layer: e, variant: v)
+            total.update(repeating: 0, count: 2 * C)
+            for c in 0..<executor.chunkCount {  // chunk order
+                for o in 0..<C { total[o] += st.sum[c * C + o]; total[C + o] += st.sumSquares[c * C + o] }
+            }
+            let out = executor.statisticsStorage(layer: e, variant: v)
+            cs_bn_finalize_stats(total, total + C, Int32(C), count, out.mean, out.variance)
+        }
+        let r3 = executor.runVariants(from: start, variants: 3, variantInputs: r.variantInputs, presetStatistics: presets[r.layer])
+        return (r3[1].meanLoss, r3[2].meanLoss)
+    }
+
+    /// Channel `ch` of chunk `c` along the route for variant `v` (0: W+Δ, 1: W−Δ), in the worker's
+    /// planes. `commit`: the trial of `v` was accepted; write what it changed into W's buffers
+    /// instead of computing a loss (the transition's variant buffers are copied by `commit`).
+    private func routeChunk(_ r: IncrementalRoute, chunk c: Int, worker: Int, variant v: Int, channel ch: Int,
+                            weight: (i: Int, ky: Int, kx: Int, k: Int)?, commit: Bool) {
+                let ref = executor.kernels == .reference
+                let eps = executor.eps
+                let params = executor.parameters
+                let n = executor.samples(inChunk: c)
                 let slot = planes[worker][v]
                 // Origin: channel ch of layer d's BN output.
                 let zs = plan.tensors[r.preBN]
@@ -260,8 +305,8 @@ public final class IncrementalEvaluator {
                     case .fcLoss(let a, let e):
                         guard case .fc(let f) = params.network.layers[e] else { break }
                         let K = f.outFeatures, I = f.inFeatures
-                        let lg = logits[worker]
-                        lg.update(from: executor.chunkBase(tensor: plan.logitsTensor, chunk: c), count: n * K)
+                        let lg = commit ? executor.chunkBase(tensor: plan.logitsTensor, chunk: c) : logits[worker]
+                        if !commit { lg.update(from: executor.chunkBase(tensor: plan.logitsTensor, chunk: c), count: n * K) }
                         let feats = executor.chunkBase(tensor: a, chunk: c)
                         let wf = params.weights[e].storage.baseAddress!
                         let new = slot[a]!
@@ -269,9 +314,9 @@ public final class IncrementalEvaluator {
                             let dv = new[j] - feats[j * I + ch]
                             for k in 0..<K { lg[j * K + k] += dv * wf[k * I + ch] }
                         }
-                        chunkLoss[v * maxChunks + c] = loss(lg, chunk: c, n: n)
+                        if !commit { chunkLoss[v * maxChunks + c] = loss(lg, chunk: c, n: n) }
                     case .transition(let a, let e, let output, let materialize):
-                        guard case .conv(let cs) = params.network.layers[e] else { break }
+                        guard !commit, case .conv(let cs) = params.network.layers[e] else { break }
                         let s = plan.tensors[a]
                         let l = n * s.height * s.width
                         cs_sub_f32(slot[a]!, executor.chunkBase(tensor: a, chunk: c) + ch * l, l, diff[worker])
@@ -293,22 +338,83 @@ public final class IncrementalEvaluator {
                         }
                     }
                 }
+                guard commit else { return }
+                // The accepted variant's planes become W's channel ch.
+                for t in r.planeTensors {
+                    let ts = plan.tensors[t]
+                    let dst = executor.chunkBase(tensor: t, chunk: c)
+                    if t == r.preBN && weight == nil { continue }  // γ/β: the conv output did not change
+                    if ts.flat {
+                        for j in 0..<n { dst[j * ts.channels + ch] = slot[t]![j] }
+                    } else {
+                        let tl = n * ts.height * ts.width
+                        (dst + ch * tl).update(from: slot[t]!, count: tl)
+                    }
+                }
+    }
+
+    // MARK: Batch reuse: patching W's activations
+
+    /// The last trial's variant (0: W+Δ, 1: W−Δ) was accepted and the parameter now holds its
+    /// value: make the executor's W buffers and BN statistics those of the new W, so the next trial
+    /// on the same batch starts from them (`--batch-reuse`). Only what the trial changed is written:
+    /// channel o along the route, then (after a transition) the variant's tensors of the tail.
+    public func commit(variant v: Int) {
+        precondition(v == 0 || v == 1)
+        let d = lastLayer
+        switch executor.parameters.network.layers[d] {
+        case .fc(let f):
+            let K = f.outFeatures, I = f.inFeatures
+            let k = lastKind == .weight ? lastIndex / I : lastIndex, i = lastIndex % I
+            let featT = plan.steps[plan.layerStep[d]].input
+            let delta = deltas[v], weight = lastKind == .weight
+            executor.scheduler.forEachChunk(executor.chunkCount) { c, _ in
+                let n = executor.samples(inChunk: c)
+                let lg = executor.chunkBase(tensor: plan.logitsTensor, chunk: c)
+                let feats = executor.chunkBase(tensor: featT, chunk: c)
+                for j in 0..<n { lg[j * K + k] += weight ? delta * feats[j * I + i] : delta }
+            }
+        case .conv(let spec):
+            let r = cost.routes[d]!
+            let o = lastKind == .weight ? lastIndex / spec.fanIn : lastIndex
+            let weight = lastKind == .weight ? lastWeight : nil
+            let tail = tails[d]
+            executor.scheduler.forEachChunk(executor.chunkCount) { c, worker in
+                routeChunk(r, chunk: c, worker: worker, variant: v, channel: o, weight: weight, commit: true)
+                let n = executor.samples(inChunk: c)
+                for t in tail {
+                    executor.chunkBase(tensor: t, chunk: c).update(
+                        from: executor.variantChunkBase(tensor: t, chunk: c, variant: v + 1),
+                        count: n * plan.tensors[t].elementsPerSample)
+                }
+            }
+            // BN statistics: channel o of layer d in closed form (the values the trial used), per
+            // chunk too; every BN of the tail from the variant.
+            if weight != nil {
+                let st = executor.chunkStatistics(layer: d, variant: 0)
+                let C = spec.outChannels, dl = Double(deltas[v])
+                for c in 0..<executor.chunkCount {
+                    st.sum[c * C + o] += dl * shiftSums[3 * c]
+                    st.sumSquares[c * C + o] += 2 * dl * shiftSums[3 * c + 1] + dl * dl * shiftSums[3 * c + 2]
+                }
+                let m = executor.statisticsStorage(layer: d, variant: 0)
+                m.mean[o] = means[v]
+                m.variance[o] = variances[v]
+            }
+            if let start = r.variantStart {
+                for l in executor.parameters.network.layers.indices {
+                    guard case .conv(let cl) = executor.parameters.network.layers[l],
+                          let route = cost.routes[l], route.bnStep >= start else { continue }
+                    let from = executor.statisticsStorage(layer: l, variant: v + 1)
+                    let to = executor.statisticsStorage(layer: l, variant: 0)
+                    to.mean.update(from: from.mean, count: cl.outChannels)
+                    to.variance.update(from: from.variance, count: cl.outChannels)
+                    let fs = executor.chunkStatistics(layer: l, variant: v + 1)
+                    let ts = executor.chunkStatistics(layer: l, variant: 0)
+                    ts.sum.update(from: fs.sum, count: executor.chunkCount * cl.outChannels)
+                    ts.sumSquares.update(from: fs.sumSquares, count: executor.chunkCount * cl.outChannels)
+                }
             }
         }
-        guard let start = r.variantStart, let e = r.transitionLayer,
-              case .conv(let cs) = params.network.layers[e] else { return reduceLoss() }
-        let C = cs.outChannels
-        let count = Double(executor.batchSize * cs.height * cs.width)
-        for v in 1...2 {
-            let st = executor.chunkStatistics(layer: e, variant: v)
-            total.update(repeating: 0, count: 2 * C)
-            for c in 0..<executor.chunkCount {  // chunk order
-                for o in 0..<C { total[o] += st.sum[c * C + o]; total[C + o] += st.sumSquares[c * C + o] }
-            }
-            let out = executor.statisticsStorage(layer: e, variant: v)
-            cs_bn_finalize_stats(total, total + C, Int32(C), count, out.mean, out.variance)
-        }
-        let r3 = executor.runVariants(from: start, variants: 3, variantInputs: r.variantInputs, presetStatistics: [e])
-        return (r3[1].meanLoss, r3[2].meanLoss)
     }
 }

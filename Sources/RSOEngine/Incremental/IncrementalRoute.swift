@@ -47,7 +47,7 @@ public struct IncrementalRoute: Sendable, Equatable {
         for op in ops {
             switch op {
             case .pool(let a, let b), .globalPool(let a, let b): s.insert(a); s.insert(b)
-            case .addSkip(let y, let k, _, _, _, _, _): s.insert(y); s.insert(k)
+            case .addSkip(let y, let k, _, let skipChanged, _, _, _): s.insert(y); if skipChanged { s.insert(k) }
             case .fcLoss(let a, _): s.insert(a)
             case .transition(let a, _, _, let m): s.insert(a); s.formUnion(m)
             }

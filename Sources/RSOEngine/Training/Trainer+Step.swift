@@ -32,7 +32,12 @@ extension Trainer {
 
     func weightStep(layer d: Int, position p: Int) -> TrialDecision {
         let slot = visit.slot(layer: d, position: p)
-        let start = loadBatch(cachedLayer: true)
+        // Batch reuse: a fresh batch every `batchReuse` positions of the unit; in between, the
+        // loaded batch (and, on the incremental path, W's activations and loss) carry over.
+        let reuse = options.batchReuse
+        let fresh = reuse <= 1 || p % reuse == 0 || !reuseValid
+        let start = fresh ? loadBatch(cachedLayer: true) : reuseStart
+        reuseStart = start
         // Layers below the changed parameter are the same for all three: they run once, and the
         // variants split where the change first matters (layer d's conv/FC, or its BN for γ/β).
         let split: Int
@@ -49,10 +54,11 @@ extension Trainer {
         if options.evaluation == .incremental {
             // W in full (its activations are what the ± variants patch), then only what the one
             // parameter touches.
-            lossW = executor.run(from: start).meanLoss
+            lossW = fresh ? executor.run(from: start).meanLoss : reuseLossW
             (lossPlus, lossMinus) = incremental.evaluate(layer: d, kind: slot.kind, index: slot.index,
                                                          plus: w0 + delta, minus: w0 - delta)
-            trialWork.add(kind, flops: batch * costModel.incrementalTrialFlops(layer: d, kind: kind, start: start), trial: true)
+            trialWork.add(kind, flops: batch * costModel.incrementalTrialFlops(layer: d, kind: kind, start: start, freshBatch: fresh),
+                          trial: true)
         } else {
             executor.override(variant: 1, layer: d, kind: slot.kind)[slot.index] = w0 + delta
             executor.override(variant: 2, layer: d, kind: slot.kind)[slot.index] = w0 - delta
@@ -64,6 +70,10 @@ extension Trainer {
         let decision = TrialDecision.decide(lossW: lossW, lossPlus: lossPlus, lossMinus: lossMinus,
                                             delta: Double(delta), penaltyW: penalty(w0),
                                             penaltyPlus: penalty(w0 + delta), penaltyMinus: penalty(w0 - delta))
+        if reuse > 1 {
+            reuseValid = true
+            if options.evaluation == .incremental { reuseLossW = decision.keptLoss }
+        }
         let value: Float
         switch decision.choice {
         case .kept: return decision
@@ -72,6 +82,14 @@ extension Trainer {
         }
         if options.update == .sequential {
             t[slot.index] = value
+            // The next trial reuses this batch: patch W's activations with the accepted variant's.
+            if reuse > 1, options.evaluation == .incremental {
+                if (p + 1) % reuse != 0 {
+                    incremental.commit(variant: decision.choice == .plus ? 0 : 1)
+                } else {
+                    reuseValid = false  // the next position draws a fresh batch anyway
+                }
+            }
         } else {
             state.pending.append(PendingChange(layer: d, kind: slot.kind, index: slot.index, value: value))
         }

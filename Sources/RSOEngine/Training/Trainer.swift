@@ -38,6 +38,11 @@ public final class Trainer {
     lazy var costModel = IncrementalCostModel(network: parameters.network)
     /// FLOPs this process executed in weight steps, per trial kind (full-count conventions).
     public internal(set) var trialWork = TrialWorkCounter()
+    /// Batch reuse (`options.batchReuse` > 1): the executor's W activations belong to the batch of
+    /// the current reuse group and to the current weights.
+    var reuseValid = false
+    var reuseStart = 0
+    var reuseLossW = 0.0
 
     /// A fresh run: He-normal weights from `options.seed`, σ_d measured from them.
     /// `network` overrides the zoo lookup of `options.net` (tests use small networks).
@@ -101,6 +106,10 @@ public final class Trainer {
         }
         if !(o.weightDecay >= 0) { throw TrainingError("--weight-decay must be ≥ 0, got \(o.weightDecay)") }
         if o.bnSamples < 1 { throw TrainingError("--bn-samples must be positive, got \(o.bnSamples)") }
+        if o.batchReuse < 1 { throw TrainingError("--batch-reuse must be at least 1, got \(o.batchReuse)") }
+        if o.batchReuse > 1 && (o.sampling != .weight || o.update != .sequential) {
+            throw TrainingError("--batch-reuse \(o.batchReuse) needs --sampling weight and --update sequential (got \(o.sampling.rawValue), \(o.update.rawValue))")
+        }
         if train.channels != network.inputChannels || train.height != network.inputHeight || train.width != network.inputWidth {
             throw TrainingError("\(network.name) expects \(network.inputChannels)×\(network.inputHeight)×\(network.inputWidth) images, the data set has \(train.channels)×\(train.height)×\(train.width)")
         }
@@ -149,8 +158,11 @@ public final class Trainer {
                 let unitStart = clock.now
                 let firstPosition = state.position
                 while state.position < steps {
-                    if shouldStop() { return .interrupted }
-                    if let m = maxTrials, ranHere >= m { return .trialLimit }
+                    // With batch reuse a run stops only between batches, so a checkpoint never
+                    // holds a half-used batch (a resumed run then draws exactly what this one would).
+                    let betweenBatches = options.batchReuse <= 1 || state.position % options.batchReuse == 0
+                    if betweenBatches, shouldStop() { return .interrupted }
+                    if betweenBatches, let m = maxTrials, ranHere >= m { return .trialLimit }
                     let decision = step(unit: u, position: state.position)
                     state.unitCounters.record(decision)
                     state.cycleCounters.record(decision)
@@ -162,7 +174,7 @@ public final class Trainer {
                     state.trials += 1
                     ranHere += 1
                     observer?.stepFinished(info, position: state.position, decision: decision, totalTrials: state.trials)
-                    safePoint(self)
+                    if options.batchReuse <= 1 || state.position % options.batchReuse == 0 { safePoint(self) }
                 }
                 let dt = seconds(clock.now - unitStart)
                 let c = state.unitCounters
@@ -193,6 +205,7 @@ public final class Trainer {
     /// Test accuracy and loss of the current weights (population BN statistics, see Evaluator).
     @discardableResult
     public func evaluate() -> EvaluationRecord {
+        reuseValid = false
         let r = Evaluator.run(executor: executor, train: train, test: test, statisticsSamples: options.bnSamples,
                               seed: options.seed)
         let record = EvaluationRecord(cycle: state.cycle, testAccuracy: r.accuracy, testLoss: r.loss,
@@ -204,6 +217,7 @@ public final class Trainer {
 
     /// Builds the activation cache of the unit's layer when caching applies.
     func prepareUnit(_ u: Int) -> UnitInfo {
+        reuseValid = false
         let layer = unitLayer(u)
         var cached = false
         if let d = layer, options.cache, executor.plan.layerStep[d] > 0 {

@@ -50,6 +50,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var bnSamples: Int = 10_000
     /// How W±Δ are evaluated in weight steps (full: the reference; incremental: issue 5).
     public var evaluation: EvaluationPath = .full
+    /// Trials per batch: 1 draws a fresh batch for every weight (the paper); K > 1 keeps a batch for
+    /// K consecutive trials of a layer, so W's loss and activations carry over (weight sampling,
+    /// sequential updates only).
+    public var batchReuse: Int = 1
 
     public init(net: String) { self.net = net }
 
@@ -71,6 +75,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         check("--seed", seed, other.seed)
         check("--bn-samples", bnSamples, other.bnSamples)
         check("--eval", evaluation.rawValue, other.evaluation.rawValue)
+        check("--batch-reuse", batchReuse, other.batchReuse)
         return d
     }
 }
@@ -93,5 +98,6 @@ extension TrainingOptions {
         seed = try c.decode(UInt64.self, forKey: .seed)
         bnSamples = try c.decode(Int.self, forKey: .bnSamples)
         evaluation = try c.decodeIfPresent(EvaluationPath.self, forKey: .evaluation) ?? .full
+        batchReuse = try c.decodeIfPresent(Int.self, forKey: .batchReuse) ?? 1
     }
 }

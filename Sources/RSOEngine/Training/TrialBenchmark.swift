@@ -16,6 +16,10 @@ public struct TrialBenchmark {
         public var paperFlopsPerTrial: Double
         /// What the engine executes per trial by its full count (BN, pooling, loss included).
         public var engineFlopsPerTrial: Double
+        /// Incremental path by formula (W in full from the run's start, ± variants incrementally).
+        public var incrementalFlopsPerTrial: Double = 0
+        /// What the trainer counted as executed during the timed steps, per step.
+        public var countedFlopsPerTrial: Double = 0
     }
 
     public struct Result: Sendable, Codable {
@@ -23,6 +27,10 @@ public struct TrialBenchmark {
         public var batch: Int
         public var threads: Int
         public var cache: Bool
+        public var evaluation: String = EvaluationPath.full.rawValue
+        /// Trials per batch (`--batch-reuse`); > 1: each timed step is a fresh-batch step followed
+        /// by a step on the same batch, and trials/s is their K-weighted mix.
+        public var batchReuse: Int = 1
         public var layers: [Layer]
         public var projectedCycleSeconds: Double
         /// Paper-formula FLOPs of a cycle ÷ projected cycle time.
@@ -34,8 +42,8 @@ public struct TrialBenchmark {
 
     /// `trials` timed steps per layer (after one warm-up), spread over the layer's weights.
     public static func run(network: NetworkSpec, batch: Int, cache: Bool, trials: Int,
-                           scheduler: ChunkScheduler, seed: UInt64 = 1,
-                           progress: (String) -> Void = { _ in }) throws -> Result {
+                           scheduler: ChunkScheduler, seed: UInt64 = 1, evaluation: EvaluationPath = .full,
+                           batchReuse: Int = 1, progress: (String) -> Void = { _ in }) throws -> Result {
         var rng = SeededGenerator(seed: seed)
         let per = network.inputChannels * network.inputHeight * network.inputWidth
         let images = (0..<(batch * per)).map { _ in Float(rng.nextGaussian()) }
@@ -48,6 +56,9 @@ public struct TrialBenchmark {
         options.cache = cache
         options.bnSamples = batch
         options.seed = seed
+        options.evaluation = evaluation
+        options.batchReuse = max(1, batchReuse)
+        let reuse = options.batchReuse
         let trainer = try Trainer(options: options, train: data, test: data, scheduler: scheduler, network: network)
         let model = FlopModel(network: network)
         let clock = ContinuousClock()
@@ -56,25 +67,48 @@ public struct TrialBenchmark {
             let d = trainer.unitLayer(u)!
             _ = trainer.prepareUnit(u)
             let weights = network.layers[d].weightCount
-            var times: [Double] = []
-            for k in 0...trials {
-                let position = (k * 7919) % weights  // spread over the layer's weights
+            var times: [Double] = [], reusedTimes: [Double] = []
+            var counted = TrialWorkCounter()
+            func timed(_ position: Int) -> Double {
                 let t0 = clock.now
                 _ = trainer.step(unit: u, position: position)
                 let dt = clock.now - t0
-                if k > 0 { times.append(Double(dt.components.seconds) + Double(dt.components.attoseconds) * 1e-18) }
+                return Double(dt.components.seconds) + Double(dt.components.attoseconds) * 1e-18
+            }
+            for k in 0...trials {
+                if k == 1 { counted = trainer.trialWork }
+                var position = (k * 7919) % weights  // spread over the layer's weights
+                if reuse > 1 {
+                    position -= position % reuse  // a batch's first position: a fresh batch…
+                    trainer.reuseValid = false
+                }
+                let t = timed(position)
+                if k > 0 { times.append(t) }
+                if reuse > 1, position + 1 < weights {  // …then a step that reuses it
+                    let r = timed(position + 1)
+                    if k > 0 { reusedTimes.append(r) }
+                }
             }
             times.sort()
             let median = times[times.count / 2]
-            let mean = times.reduce(0, +) / Double(times.count)
+            var mean = times.reduce(0, +) / Double(times.count)
+            if !reusedTimes.isEmpty {
+                let reused = reusedTimes.reduce(0, +) / Double(reusedTimes.count)
+                mean = (mean + Double(reuse - 1) * reused) / Double(reuse)
+            }
             let b = Double(batch)
             let paper = 3 * Double(cache ? model.layers[d].forwardFromHere : model.forward) * b * 2
             let fromD = model.fullFlops(fromLayer: d)
             let engine = (cache ? 3 * fromD : model.fullForwardFlops + 2 * fromD) * b
             let name = network.layers[d].name
+            let kind = TrialKind.of(layer: network.layers[d], kind: .weight)
+            let start = cache ? model.incremental.plan.layerStep[d] : 0
+            let timedFlops = trainer.trialWork.flops[kind.index] - counted.flops[kind.index]
             layers.append(Layer(name: name, weights: weights, steps: trainer.visit.slotCount(layer: d),
                                 trialsPerSecond: 1 / mean, medianTrialSeconds: median,
-                                paperFlopsPerTrial: paper, engineFlopsPerTrial: engine))
+                                paperFlopsPerTrial: paper, engineFlopsPerTrial: engine,
+                                incrementalFlopsPerTrial: b * trainer.costModel.incrementalTrialFlops(layer: d, kind: kind, start: start),
+                                countedFlopsPerTrial: timedFlops / Double(trials + reusedTimes.count)))
             progress(String(format: "%@: %.2f trials/s (median %.2f ms)", name, 1 / mean, 1000 * median))
             trainer.cache = nil
         }
@@ -82,7 +116,8 @@ public struct TrialBenchmark {
         let seconds = layers.reduce(0) { $0 + Double($1.steps) / $1.trialsPerSecond }
         let paperCycle = layers.reduce(0) { $0 + Double($1.weights) * $1.paperFlopsPerTrial }
         let engineCycle = layers.reduce(0) { $0 + Double($1.steps) * $1.engineFlopsPerTrial }
-        return Result(net: network.name, batch: batch, threads: scheduler.workers, cache: cache, layers: layers,
+        return Result(net: network.name, batch: batch, threads: scheduler.workers, cache: cache,
+                      evaluation: evaluation.rawValue, batchReuse: reuse, layers: layers,
                       projectedCycleSeconds: seconds, gflopsPaper: paperCycle / seconds / 1e9,
                       gflopsEngine: engineCycle / seconds / 1e9, paperCycleFlops: paperCycle,
                       engineCycleFlops: engineCycle)

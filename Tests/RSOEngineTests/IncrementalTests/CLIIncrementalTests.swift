@@ -1,0 +1,46 @@
+import ArgumentParser
+import XCTest
+@testable import RSOCLI
+@testable import RSOEngine
+
+/// `--eval` and `--batch-reuse` on `rso train` and `rso bench trial`.
+final class CLIIncrementalTests: XCTestCase {
+    private func message(_ args: [String]) -> String? {
+        do { _ = try RSOCommand.parseAsRoot(args); return nil } catch { return RSOCommand.message(for: error) }
+    }
+
+    func testTrainDefaultsToIncrementalWithoutReuse() throws {
+        let cmd = try XCTUnwrap(try RSOCommand.parseAsRoot(["train"]) as? TrainCommand)
+        XCTAssertEqual(cmd.options.evaluation, .incremental)
+        XCTAssertEqual(cmd.options.batchReuse, 1)
+        let full = try XCTUnwrap(try RSOCommand.parseAsRoot(["train", "--eval", "full", "--batch-reuse", "4"]) as? TrainCommand)
+        XCTAssertEqual(full.options.evaluation, .full)
+        XCTAssertEqual(full.options.batchReuse, 4)
+    }
+
+    func testBadValuesNameTheFlag() throws {
+        let a = try XCTUnwrap(message(["train", "--eval", "fast"]))
+        XCTAssertTrue(a.contains("--eval") && a.contains("incremental"), a)
+        let b = try XCTUnwrap(message(["train", "--batch-reuse", "0"]))
+        XCTAssertTrue(b.contains("--batch-reuse"), b)
+        let c = try XCTUnwrap(message(["train", "--batch-reuse", "3", "--update", "layer-parallel"]))
+        XCTAssertTrue(c.contains("--batch-reuse"), c)
+        let d = try XCTUnwrap(message(["bench", "trial", "--eval", "fast"]))
+        XCTAssertTrue(d.contains("--eval"), d)
+    }
+
+    /// Checkpoints written before these options existed decode as full evaluation, K = 1.
+    func testOptionsWithoutNewKeysDecodeAsBefore() throws {
+        var o = TrainingOptions(net: "mnist6")
+        o.evaluation = .incremental
+        o.batchReuse = 3
+        var obj = try XCTUnwrap(JSONSerialization.jsonObject(with: try JSONEncoder().encode(o)) as? [String: Any])
+        XCTAssertEqual(try JSONDecoder().decode(TrainingOptions.self, from: try JSONSerialization.data(withJSONObject: obj)), o)
+        obj["evaluation"] = nil
+        obj["batchReuse"] = nil
+        let old = try JSONDecoder().decode(TrainingOptions.self, from: try JSONSerialization.data(withJSONObject: obj))
+        XCTAssertEqual(old.evaluation, .full)
+        XCTAssertEqual(old.batchReuse, 1)
+        XCTAssertEqual(old.batch, o.batch)
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import XCTest
+
+@testable import RSOEngine
+
+/// Lockstep comparison of the full and incremental evaluation paths: two trainers with the same
+/// options and seed take one step each; their decisions must agree. Where they do not, the losses
+/// must agree within `tolerance` and the full path's decision must have been a near-tie (its two
+/// best candidates within 2·tolerance); the incremental trainer then takes the full trainer's
+/// weights so the comparison continues on one trajectory.
+struct LockstepReport {
+    var decisions = 0
+    var accepted = 0
+    var disagreements: [(step: Int, gap: Double)] = []
+    var maxLossError = 0.0
+    var lossWMismatches = 0
+}
+
+/// Relative float tolerance of a loss of the incremental path vs the full path: both are sums over
+/// the batch of float forward passes that differ in rounding order only (Z ± Δ·S vs a conv with
+/// w ± Δ; logits + Δ·f vs the full FC), ~ a few hundred float roundings deep. 2⁻¹⁴ relative is
+/// 1000× a single float rounding and far below the loss changes RSO decides on (|Δloss| ≳ 1e-4).
+let incrementalLossTolerance = 0x1.0p-14
+
+func lockstep(full: Trainer, incremental: Trainer, steps: Int, file: StaticString = #filePath, line: UInt = #line) -> LockstepReport {
+    let a = RecordingObserver(), b = RecordingObserver()
+    full.observer = a
+    incremental.observer = b
+    var report = LockstepReport()
+    for _ in 0..<steps {
+        let ra = full.run(maxTrials: 1), rb = incremental.run(maxTrials: 1)
+        XCTAssertEqual(ra, rb, file: file, line: line)
+        guard let da = a.decisions.last, let db = b.decisions.last, a.decisions.count == b.decisions.count else { break }
+        report.decisions += 1
+        if da.choice != .kept { report.accepted += 1 }
+        if da.lossW != db.lossW { report.lossWMismatches += 1 }
+        let tol = incrementalLossTolerance * max(1, abs(da.lossW))
+        let err = max(abs(da.lossPlus - db.lossPlus), abs(da.lossMinus - db.lossMinus), abs(da.lossW - db.lossW))
+        report.maxLossError = max(report.maxLossError, err)
+        XCTAssertLessThanOrEqual(err, tol, "step \(report.decisions): losses full \(da) incremental \(db)", file: file, line: line)
+        if da.choice != db.choice {
+            let sorted = [da.lossW, da.lossPlus, da.lossMinus].sorted()
+            let gap = sorted[1] - sorted[0]
+            report.disagreements.append((report.decisions, gap))
+            XCTAssertLessThanOrEqual(gap, 2 * tol, "step \(report.decisions): decisions differ without a near-tie", file: file, line: line)
+            for (x, y) in zip(full.parameters.allTensors, incremental.parameters.allTensors) { y.assign(x.values) }
+        }
+        if ra != .trialLimit { break }
+    }
+    return report
+}
+
+func mnistSplits() throws -> DatasetSplits {
+    let dir = try DataFixtures.realDirectory("mnist")
+    return try DatasetSplits.load(format: .idx, directory: dir)
+}
+
+/// The first `count` samples of `d`.
+func prefix(_ d: Dataset, _ count: Int) -> Dataset {
+    let per = d.channels * d.height * d.width
+    let n = min(count, d.count)
+    return Dataset(name: d.name, count: n, channels: d.channels, height: d.height, width: d.width,
+                   images: Array(d.images[0..<(n * per)]), labels: Array(d.labels[0..<n]))
+}
+
+/// Lockstep over chosen positions of each unit, calling the trainers' step directly (one cache
+/// build per unit instead of one per `run` call). `positions(u)` lists the unit's positions in
+/// increasing order. Trials are sequential (no merge bookkeeping needed).
+func lockstepUnits(full: Trainer, incremental: Trainer, positions: (Int) -> [Int],
+                   file: StaticString = #filePath, line: UInt = #line) -> LockstepReport {
+    var report = LockstepReport()
+    for u in 0..<full.unitCount {
+        _ = full.prepareUnit(u)
+        _ = incremental.prepareUnit(u)
+        for p in positions(u) {
+            let da = full.step(unit: u, position: p), db = incremental.step(unit: u, position: p)
+            report.decisions += 1
+            if da.choice != .kept { report.accepted += 1 }
+            if da.lossW != db.lossW { report.lossWMismatches += 1 }
+            let tol = incrementalLossTolerance * max(1, abs(da.lossW))
+            let err = max(abs(da.lossPlus - db.lossPlus), abs(da.lossMinus - db.lossMinus), abs(da.lossW - db.lossW))
+            report.maxLossError = max(report.maxLossError, err)
+            XCTAssertLessThanOrEqual(err, tol, "unit \(u) position \(p): full \(da) incremental \(db)", file: file, line: line)
+            if da.choice != db.choice {
+                let sorted = [da.lossW, da.lossPlus, da.lossMinus].sorted()
+                let gap = sorted[1] - sorted[0]
+                report.disagreements.append((report.decisions, gap))
+                XCTAssertLessThanOrEqual(gap, 2 * tol, "unit \(u) position \(p): decisions differ without a near-tie", file: file, line: line)
+                for (x, y) in zip(full.parameters.allTensors, incremental.parameters.allTensors) { y.assign(x.values) }
+            }
+        }
+        full.cache = nil
+        incremental.cache = nil
+    }
+    return report
+}
+
+/// `weights` positions spread over a layer's weights plus its first `extra` BN/bias positions.
+func samplePositions(_ t: Trainer, unit u: Int, weights: Int, extra: Int) -> [Int] {
+    let d = t.unitLayer(u)!
+    let w = t.parameters.network.layers[d].weightCount
+    let total = t.visit.slotCount(layer: d)
+    let ws = weights >= w ? Array(0..<w) : (0..<weights).map { $0 * w / weights }
+    return ws + Array(w..<min(total, w + extra))
+}
+
+func pairOfTrainers(_ o: TrainingOptions, network: NetworkSpec, train: Dataset, test: Dataset) throws -> (Trainer, Trainer) {
+    var f = o, i = o
+    f.evaluation = .full
+    i.evaluation = .incremental
+    return (try Trainer(options: f, train: train, test: test, scheduler: SerialScheduler(), network: network),
+            try Trainer(options: i, train: train, test: test, scheduler: SerialScheduler(), network: network))
+}
