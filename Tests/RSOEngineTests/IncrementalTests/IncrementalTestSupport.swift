@@ -14,6 +14,26 @@ struct LockstepReport {
     var disagreements: [(step: Int, gap: Double)] = []
     var maxLossError = 0.0
     var lossWMismatches = 0
+
+    /// Records one pair of decisions; on a (near-tie) disagreement the incremental trainer takes the
+    /// full trainer's weights so both continue on one trajectory.
+    mutating func compare(_ da: TrialDecision, _ db: TrialDecision, full: Trainer, incremental: Trainer,
+                          context: String, file: StaticString, line: UInt) {
+        decisions += 1
+        if da.choice != .kept { accepted += 1 }
+        if da.lossW != db.lossW { lossWMismatches += 1 }
+        let tol = incrementalLossTolerance * max(1, abs(da.lossW))
+        let err = max(abs(da.lossPlus - db.lossPlus), abs(da.lossMinus - db.lossMinus), abs(da.lossW - db.lossW))
+        maxLossError = max(maxLossError, err)
+        XCTAssertLessThanOrEqual(err, tol, "\(context): full \(da) incremental \(db)", file: file, line: line)
+        if da.choice != db.choice {
+            let sorted = [da.lossW, da.lossPlus, da.lossMinus].sorted()
+            let gap = sorted[1] - sorted[0]
+            disagreements.append((decisions, gap))
+            XCTAssertLessThanOrEqual(gap, 2 * tol, "\(context): decisions differ without a near-tie", file: file, line: line)
+            for (x, y) in zip(full.parameters.allTensors, incremental.parameters.allTensors) { y.assign(x.values) }
+        }
+    }
 }
 
 /// Relative float tolerance of a loss of the incremental path vs the full path: both are sums over
@@ -31,20 +51,8 @@ func lockstep(full: Trainer, incremental: Trainer, steps: Int, file: StaticStrin
         let ra = full.run(maxTrials: 1), rb = incremental.run(maxTrials: 1)
         XCTAssertEqual(ra, rb, file: file, line: line)
         guard let da = a.decisions.last, let db = b.decisions.last, a.decisions.count == b.decisions.count else { break }
-        report.decisions += 1
-        if da.choice != .kept { report.accepted += 1 }
-        if da.lossW != db.lossW { report.lossWMismatches += 1 }
-        let tol = incrementalLossTolerance * max(1, abs(da.lossW))
-        let err = max(abs(da.lossPlus - db.lossPlus), abs(da.lossMinus - db.lossMinus), abs(da.lossW - db.lossW))
-        report.maxLossError = max(report.maxLossError, err)
-        XCTAssertLessThanOrEqual(err, tol, "step \(report.decisions): losses full \(da) incremental \(db)", file: file, line: line)
-        if da.choice != db.choice {
-            let sorted = [da.lossW, da.lossPlus, da.lossMinus].sorted()
-            let gap = sorted[1] - sorted[0]
-            report.disagreements.append((report.decisions, gap))
-            XCTAssertLessThanOrEqual(gap, 2 * tol, "step \(report.decisions): decisions differ without a near-tie", file: file, line: line)
-            for (x, y) in zip(full.parameters.allTensors, incremental.parameters.allTensors) { y.assign(x.values) }
-        }
+        report.compare(da, db, full: full, incremental: incremental, context: "step \(report.decisions + 1)",
+                       file: file, line: line)
         if ra != .trialLimit { break }
     }
     return report
@@ -74,20 +82,8 @@ func lockstepUnits(full: Trainer, incremental: Trainer, positions: (Int) -> [Int
         _ = incremental.prepareUnit(u)
         for p in positions(u) {
             let da = full.step(unit: u, position: p), db = incremental.step(unit: u, position: p)
-            report.decisions += 1
-            if da.choice != .kept { report.accepted += 1 }
-            if da.lossW != db.lossW { report.lossWMismatches += 1 }
-            let tol = incrementalLossTolerance * max(1, abs(da.lossW))
-            let err = max(abs(da.lossPlus - db.lossPlus), abs(da.lossMinus - db.lossMinus), abs(da.lossW - db.lossW))
-            report.maxLossError = max(report.maxLossError, err)
-            XCTAssertLessThanOrEqual(err, tol, "unit \(u) position \(p): full \(da) incremental \(db)", file: file, line: line)
-            if da.choice != db.choice {
-                let sorted = [da.lossW, da.lossPlus, da.lossMinus].sorted()
-                let gap = sorted[1] - sorted[0]
-                report.disagreements.append((report.decisions, gap))
-                XCTAssertLessThanOrEqual(gap, 2 * tol, "unit \(u) position \(p): decisions differ without a near-tie", file: file, line: line)
-                for (x, y) in zip(full.parameters.allTensors, incremental.parameters.allTensors) { y.assign(x.values) }
-            }
+            report.compare(da, db, full: full, incremental: incremental, context: "unit \(u) position \(p)",
+                           file: file, line: line)
         }
         full.cache = nil
         incremental.cache = nil
