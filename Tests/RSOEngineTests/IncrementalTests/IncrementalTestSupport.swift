@@ -58,9 +58,17 @@ func lockstep(full: Trainer, incremental: Trainer, steps: Int, file: StaticStrin
     return report
 }
 
+/// Real 28×28 data for the equivalence tests: MNIST from the shared data directory when present,
+/// else Debian's Fashion-MNIST (installed by tools/setup, so CI always has real data).
 func mnistSplits() throws -> DatasetSplits {
-    let dir = try DataFixtures.realDirectory("mnist")
-    return try DatasetSplits.load(format: .idx, directory: dir)
+    if let dir = try? DataFixtures.realDirectory("mnist") {
+        return try DatasetSplits.load(format: .idx, directory: dir)
+    }
+    let fashion = DatasetSplits.debianFashionMNISTDirectory
+    guard FileManager.default.fileExists(atPath: fashion) else {
+        throw XCTSkip("neither MNIST (set RSO_TEST_DATA) nor Fashion-MNIST (\(fashion)) is present")
+    }
+    return try DatasetSplits.load(format: .idx, directory: fashion)
 }
 
 /// The first `count` samples of `d`.

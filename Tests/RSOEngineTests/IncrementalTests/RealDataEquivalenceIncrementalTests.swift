@@ -3,7 +3,8 @@ import XCTest
 
 @testable import RSOEngine
 
-/// Decision equivalence of full and incremental evaluation on real data: mnist6 on MNIST (all
+/// Decision equivalence of full and incremental evaluation on real data: mnist6 on MNIST, or on
+/// Fashion-MNIST where MNIST is not present (all
 /// layers, every trial kind) and cifar-depth10 on CIFAR-10 (residual blocks, zero-padded shortcut).
 /// Caching on (the default), seed 1. Skipped when the data directory is absent (see DataFixtures).
 ///
