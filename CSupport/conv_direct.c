@@ -32,8 +32,9 @@
 //
 // The AVX2 code is compiled with __attribute__((target("avx2,fma"))) and chosen at run time with
 // __builtin_cpu_supports, so it is also used (and tested) in debug builds without -mavx2.
-// __direct_scalar is the portable fallback: plain loops in float, same (ci, ky, kx) order.
+// __direct_scalar is the portable fallback: it calls the plain-loop reference __ref.
 // Single-threaded; no OpenMP, no BLAS.
+#include "csupport.h"
 #include "csupport_conv_direct.h"
 
 #include <stdint.h>
@@ -93,37 +94,8 @@ void cs_conv2d_cnhw_f32__direct_scalar(const float *x, const float *w, int Cin, 
                                        int H, int W, int k, float *y, double *sum, double *sumsq,
                                        float *scratch) {
     (void)scratch;
-    const int pad = k / 2;
-    const long HW = (long)H * W, P = (long)n * HW;
-    if (Cout <= 0 || P <= 0) return;
-    for (int co = 0; co < Cout; co++) {
-        double s1 = 0.0, s2 = 0.0;
-        for (int s = 0; s < n; s++) {
-            for (int oy = 0; oy < H; oy++) {
-                for (int ox = 0; ox < W; ox++) {
-                    float acc = 0.0f;
-                    for (int ci = 0; ci < Cin; ci++) {
-                        const float *xc = x + ((long)ci * n + s) * HW;
-                        const float *wc = w + ((long)co * Cin + ci) * k * k;
-                        for (int ky = 0; ky < k; ky++) {
-                            const int iy = oy + ky - pad;
-                            if (iy < 0 || iy >= H) continue;
-                            for (int kx = 0; kx < k; kx++) {
-                                const int ix = ox + kx - pad;
-                                if (ix < 0 || ix >= W) continue;
-                                acc += wc[ky * k + kx] * xc[(long)iy * W + ix];
-                            }
-                        }
-                    }
-                    y[(long)co * P + s * HW + (long)oy * W + ox] = acc;
-                    s1 += (double)acc;
-                    s2 += (double)acc * (double)acc;
-                }
-            }
-        }
-        if (sum) sum[co] += s1;
-        if (sumsq) sumsq[co] += s2;
-    }
+    // Machines without AVX2 get the plain-loop twin: the same semantics, no second copy of it.
+    cs_conv2d_cnhw_f32__ref(x, w, Cin, Cout, n, H, W, k, y, sum, sumsq);
 }
 
 // MARK: - AVX2 + FMA path

@@ -31,7 +31,7 @@ long cs_conv2d_cnhw_f32__direct_scratch_floats(int Cin, int Cout, int n, int H, 
 void cs_conv2d_cnhw_f32__direct(const float *x, const float *w, int Cin, int Cout, int n, int H,
                                 int W, int k, float *y, double *sum, double *sumsq, float *scratch);
 
-// The portable fallback of __direct (plain float loops, no intrinsics; scratch unused), exposed so
+// The portable fallback of __direct (the plain-loop __ref; scratch unused), exposed so
 // tests cover it on AVX2 machines too.
 void cs_conv2d_cnhw_f32__direct_scalar(const float *x, const float *w, int Cin, int Cout, int n,
                                        int H, int W, int k, float *y, double *sum, double *sumsq,
