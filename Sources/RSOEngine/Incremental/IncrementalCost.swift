@@ -1,4 +1,4 @@
-/// What one trial costs, per sample, by the full-count conventions of `FlopModel.fullCount`
+/// What one trial costs, per sample, by the full-count conventions of `FlopModel.stepCounts`
 /// (conv/FC 2 per MAC, BN 5 per element with its statistics, ReLU 1, pooling 1 per input element,
 /// residual add 1 (+1 ReLU), softmax cross-entropy 4 per logit + 1), for the full evaluation path
 /// (W, then W+Δ and W−Δ from where the change first matters) and the incremental one (W, then
@@ -9,7 +9,15 @@ public enum TrialKind: String, Codable, CaseIterable, Sendable {
     case fcWeight = "fc-weight"
     case fcBias = "fc-bias"
 
-    public var index: Int { Self.allCases.firstIndex(of: self)! }
+    /// Position in `allCases` (a switch: counted per trial, so no array is built for it).
+    public var index: Int {
+        switch self {
+        case .convWeight: return 0
+        case .bnParameter: return 1
+        case .fcWeight: return 2
+        case .fcBias: return 3
+        }
+    }
 
     public static func of(layer: ParameterLayer, kind: ParameterKind) -> TrialKind {
         switch (layer, kind) {
@@ -25,37 +33,28 @@ public struct IncrementalCostModel: Sendable {
     public let plan: ForwardPlan
     public let routes: [IncrementalRoute?]
 
+    /// FLOPs per sample of a full forward from step s to the loss, for every s (computed once:
+    /// the trial loop asks per trial).
+    private let suffixFlops: [Double]
+
     public init(network: NetworkSpec) {
         let plan = ForwardPlan(network: network)
         self.plan = plan
         routes = network.layers.indices.map { IncrementalRoute.compile(plan: plan, layer: $0) }
-    }
-
-    private func elements(_ t: Int) -> Double { Double(plan.tensors[t].elementsPerSample) }
-    private func plane(_ t: Int) -> Double { Double(plan.tensors[t].height * plan.tensors[t].width) }
-    private var lossFlops: Double { 4 * Double(plan.network.classes) + 1 }
-
-    /// FLOPs per sample of step `s` of the plan.
-    public func stepFlops(_ s: Int) -> Double {
-        let step = plan.steps[s]
-        let e = elements(step.input)
-        switch step.kind {
-        case .conv(let d): return 2 * Double(plan.network.layers[d].macsPerSample)
-        case .batchNorm(_, let relu): return 5 * e + (relu ? e : 0)
-        case .batchNormPool(_, let relu): return 5 * e + (relu ? e : 0) + e
-        case .avgPool2, .globalAvgPool: return e
-        case .fc(let d):
-            guard case .fc(let f) = plan.network.layers[d] else { return 0 }
-            return 2 * Double(f.weightCount) + Double(f.outFeatures)
-        case .addSkip(let skip, let relu):
-            return Double(plan.tensors[skip].channels) * plane(step.input) + (relu ? e : 0)
+        let model = FlopModel(network: network)
+        var suffix = [Double](repeating: model.lossFlops, count: plan.steps.count + 1)
+        for s in plan.steps.indices.reversed() {
+            suffix[s] = suffix[s + 1] + model.stepCounts[s].reduce(0) { $0 + $1.flops }
         }
+        suffixFlops = suffix
+        lossFlops = model.lossFlops
     }
+
+    private func plane(_ t: Int) -> Double { Double(plan.tensors[t].height * plan.tensors[t].width) }
+    private let lossFlops: Double
 
     /// A full forward from step `s` to the loss, per sample.
-    public func fullFlops(fromStep s: Int) -> Double {
-        (s..<plan.steps.count).reduce(lossFlops) { $0 + stepFlops($1) }
-    }
+    public func fullFlops(fromStep s: Int) -> Double { suffixFlops[s] }
 
     /// Step where a trial of `kind` in layer `d` first changes something.
     public func changeStep(layer d: Int, kind: TrialKind) -> Int {

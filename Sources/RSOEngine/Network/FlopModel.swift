@@ -19,6 +19,8 @@ public struct FlopModel: Sendable {
 
     public let network: NetworkSpec
     public let layers: [Layer]
+    /// Full count per executor step (see `stepCounts(plan:)`).
+    let stepCounts: [[OpCount]]
 
     public init(network: NetworkSpec) {
         self.network = network
@@ -35,6 +37,7 @@ public struct FlopModel: Sendable {
                              forwardFromHere: suffix, extraParameters: extra))
         }
         layers = out.reversed()
+        stepCounts = Self.stepCounts(plan: ForwardPlan(network: network))
     }
 
     /// |W|
@@ -76,37 +79,38 @@ public struct FlopModel: Sendable {
 
     /// Per-op breakdown of `fullForwardFlops`, in forward order.
     public var fullCount: [OpCount] {
-        var out: [OpCount] = []
-        var c = network.inputChannels, h = network.inputHeight, w = network.inputWidth
-        var skip: [(Int, Int, Int)] = []
-        for op in network.ops {
-            switch op {
+        stepCounts.joined() + [OpCount(op: "softmax xent", flops: lossFlops)]
+    }
+
+    /// Softmax cross-entropy, per sample.
+    public var lossFlops: Double { 4 * Double(network.classes) + 1 }
+
+    /// The full count of each step of the executor's plan (BN, ReLU and a fused pool listed apart):
+    /// the one place these conventions live; the incremental cost model sums them too.
+    static func stepCounts(plan: ForwardPlan) -> [[OpCount]] {
+        let network = plan.network
+        return plan.steps.map { step in
+            let e = Double(plan.tensors[step.input].elementsPerSample)
+            switch step.kind {
             case .conv(let d):
-                guard case .conv(let s) = network.layers[d] else { continue }
-                out.append(OpCount(op: "\(s.name) conv", flops: 2 * Double(network.layers[d].macsPerSample), layer: d))
-                c = s.outChannels
-            case .batchNorm(let d, let relu):
-                let n = Double(c * h * w)
-                out.append(OpCount(op: "\(network.layers[d].name) bn", flops: 5 * n))
-                if relu { out.append(OpCount(op: "\(network.layers[d].name) relu", flops: n)) }
+                return [OpCount(op: "\(network.layers[d].name) conv", flops: 2 * Double(network.layers[d].macsPerSample), layer: d)]
+            case .batchNorm(let d, let relu), .batchNormPool(let d, let relu):
+                let name = network.layers[d].name
+                var out = [OpCount(op: "\(name) bn", flops: 5 * e)]
+                if relu { out.append(OpCount(op: "\(name) relu", flops: e)) }
+                if case .batchNormPool = step.kind { out.append(OpCount(op: "avgpool2", flops: e)) }
+                return out
             case .avgPool2:
-                out.append(OpCount(op: "avgpool2", flops: Double(c * h * w)))
-                h /= 2; w /= 2
+                return [OpCount(op: "avgpool2", flops: e)]
             case .globalAvgPool:
-                out.append(OpCount(op: "global pool", flops: Double(c * h * w)))
-                h = 1; w = 1
+                return [OpCount(op: "global pool", flops: e)]
             case .fc(let d):
-                guard case .fc(let f) = network.layers[d] else { continue }
-                out.append(OpCount(op: "\(f.name)", flops: 2 * Double(f.weightCount) + Double(f.outFeatures), layer: d))
-                c = f.outFeatures
-            case .pushSkip:
-                skip.append((c, h, w))
-            case .addSkip(let relu):
-                let s = skip.removeLast()
-                out.append(OpCount(op: "residual add", flops: Double(s.0 * h * w) + (relu ? Double(c * h * w) : 0)))
+                guard case .fc(let f) = network.layers[d] else { return [] }
+                return [OpCount(op: f.name, flops: 2 * Double(f.weightCount) + Double(f.outFeatures), layer: d)]
+            case .addSkip(let skip, let relu):
+                let plane = Double(plan.tensors[step.input].height * plan.tensors[step.input].width)
+                return [OpCount(op: "residual add", flops: Double(plan.tensors[skip].channels) * plane + (relu ? e : 0))]
             }
         }
-        out.append(OpCount(op: "softmax xent", flops: 4 * Double(network.classes) + 1))
-        return out
     }
 }
