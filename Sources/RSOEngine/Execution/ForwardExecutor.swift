@@ -71,6 +71,8 @@ public final class ForwardExecutor {
     /// Per-variant parameter copies [variant][layer·4 + kind] and whether each is active.
     private var overrides: [[ParameterTensor?]]
     private var overrideActive: [[Bool]]
+    /// Per-variant results of the last run (capacity `maxVariants`, reused).
+    private var results: [BatchResult] = []
     /// First step of the run in progress: tensors produced before it are shared.
     private var split = 0
     /// Tensors produced before the split that variants v > 0 still read from their own buffers
@@ -92,6 +94,7 @@ public final class ForwardExecutor {
         self.scheduler = scheduler
         self.kernels = kernels
         maxVariants = variants
+        results.reserveCapacity(variants)
         maxChunks = (capacity + chunkSamples - 1) / chunkSamples
         // Activation buffers are written before they are read; not zero-filling them leaves the
         // pages to be first touched by the worker that owns each chunk (NUMA placement).
@@ -300,7 +303,9 @@ public final class ForwardExecutor {
         if batchMode, end < plan.steps.count, end > startStep, plan.stages.contains(where: { $0.lowerBound == end }) {
             for v in firstVariant..<variants { finalizeStatistics(forStepAt: end, variant: v) }
         }
-        var results = Array(repeating: BatchResult(lossSum: 0, correct: 0, count: batchSize), count: variants)
+        // Reused storage: no allocation per run as long as callers do not keep the returned array.
+        results.removeAll(keepingCapacity: true)
+        for _ in 0..<variants { results.append(BatchResult(lossSum: 0, correct: 0, count: batchSize)) }
         guard end == plan.steps.count else { return results }
         for v in firstVariant..<variants {
             for c in 0..<chunkCount {  // chunk order: identical for any scheduler

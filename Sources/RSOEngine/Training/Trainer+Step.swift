@@ -4,7 +4,7 @@ extension Trainer {
         switch options.sampling {
         case .weight: return weightStep(layer: visit.layers[u], position: p)
         case .layer: return jointStep(layers: [visit.layers[u]])
-        case .network: return jointStep(layers: Array(parameters.network.layers.indices))
+        case .network: return jointStep(layers: allLayers)
         }
     }
 

@@ -31,6 +31,8 @@ public final class Trainer {
     let jointDelta: UnsafeMutableBufferPointer<Float>
     var cache: ActivationCache?
     let bnSteps: [Int]
+    /// Every parameter layer, for network-level joint steps (built once, not per step).
+    let allLayers: [Int]
     let clock = ContinuousClock()
     var processStart: ContinuousClock.Instant
     /// Incremental trials (`options.evaluation == .incremental`), built on first use.
@@ -79,6 +81,7 @@ public final class Trainer {
         let w = parameters.network.weightCount
         jointDelta = .allocate(capacity: w)
         let plan = executor.plan
+        allLayers = Array(parameters.network.layers.indices)
         bnSteps = parameters.network.layers.indices.map { d in
             plan.steps.firstIndex { step in
                 switch step.kind {
