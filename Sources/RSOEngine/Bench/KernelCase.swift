@@ -8,7 +8,7 @@
 ///                    bytes x + w + y (+ the per-channel sums). Statistics of y are taken in the
 ///                    same call, as the engine does in training (their FLOPs are not counted).
 ///   im2col           0 FLOPs; bytes x + the patch matrix Cin·k²·P (written tile by tile, 512
-///                    pixels at a time into an L2-sized scratch, as conv __sgemm does).
+///                    pixels at a time into an L2-sized scratch, as conv __im2col_blas does).
 ///   bn_relu_infer    2 (FMA) + 1 (ReLU) per element; bytes z + y.
 ///   bn_relu_avgpool2 2 + 1 + 1 (pool add) per input element; bytes z + y (¼ of z).
 ///   avgpool2         1 per input element; bytes x + y.
@@ -16,7 +16,6 @@
 ///   fc               2·n·I·O + n·O; bytes x + w + b + y.
 ///   residual_add     Cskip·L adds (+ Cy·L ReLUs); bytes y (read, written) + skip.
 ///   softmax_xent     4·K + 1 per sample; bytes logits + labels.
-///   channel_stats    3 per element (add, square, add); bytes z.
 public struct KernelCase: Sendable, Equatable {
     public enum Family: String, Sendable, CaseIterable, Codable {
         case conv
@@ -28,12 +27,27 @@ public struct KernelCase: Sendable, Equatable {
         case fc
         case residualAdd = "residual_add"
         case softmaxXent = "softmax_xent"
-        case channelStats = "channel_stats"
+
+        /// The C suffix of the family's optimised variant (the one `KernelTable(.optimized)` calls).
+        public var optimizedSuffix: String {
+            switch self {
+            case .conv: return "direct_avx2"  // 3×3; other kernel sizes: im2col_blas
+            case .im2col: return "flat_copy"
+            case .bnReluInfer, .bnReluAvgpool2: return "affine_fma"
+            case .avgpool2, .globalAvgpool, .fc: return "simd_f32"
+            case .residualAdd: return "flat_simd"
+            case .softmaxXent: return "ref"  // no optimised variant (loss.c)
+            }
+        }
     }
 
-    /// How the kernel is done (the `__` suffix of its C name). `ref` is every family's yardstick.
+    /// Which implementation is measured. `ref` is every family's yardstick; `optimized` is what
+    /// `KernelTable(.optimized)` calls; convs are measured as both of their optimised variants.
     public enum Variant: String, Sendable, CaseIterable, Codable {
-        case opt, sgemm, direct, ref
+        case optimized
+        case im2colBLAS = "im2col_blas"
+        case directAVX2 = "direct_avx2"
+        case ref
     }
 
     /// The shape a family runs on, per sample (n comes from the call).
@@ -76,9 +90,16 @@ public struct KernelCase: Sendable, Equatable {
         case .fc: op = "cs_fc_f32"
         case .residualAdd: op = "cs_residual_add_cnhw_f32"
         case .softmaxXent: op = "cs_softmax_xent_f32"
-        case .channelStats: op = "cs_channel_stats_f32"
         }
-        return op + "__" + variant.rawValue
+        return op + "__" + suffix
+    }
+
+    /// The `__` suffix of the C function measured: how it works.
+    public var suffix: String {
+        switch variant {
+        case .optimized: return family.optimizedSuffix
+        case .im2colBLAS, .directAVX2, .ref: return variant.rawValue
+        }
     }
 
     /// "16→16 3×3 @28×28", "16 ch 28×28 +relu", "I 32 → O 10", "K 10".
@@ -96,10 +117,10 @@ public struct KernelCase: Sendable, Equatable {
         }
     }
 
-    /// "conv2 sgemm", "conv3+1 ref": first site (and how many more) and variant, for chart labels.
+    /// "conv conv2 im2col_blas", "fc ref fc": first site (and how many more) and variant, for chart labels.
     public var label: String {
         let place = sites.count > 1 ? "\(sites[0])+\(sites.count - 1)" : (sites.first ?? "")
-        return "\(family.rawValue) \(variant.rawValue) \(place)"
+        return "\(family.rawValue) \(suffix) \(place)"
     }
 
     /// Same family and shape, any variant: the key that pairs a kernel with its reference twin.
@@ -123,8 +144,6 @@ public struct KernelCase: Sendable, Equatable {
             return Double(c * (h / 2) * 2 * (w / 2) * 2) * n
         case let (.globalAvgpool, .planes(c, h, w, _, _)):
             return Double(c * h * w) * n
-        case let (.channelStats, .planes(c, h, w, _, _)):
-            return 3 * Double(c * h * w) * n
         case let (.fc, .fc(i, o)):
             return (2 * Double(i * o) + Double(o)) * n
         case let (.residualAdd, .residual(c, cs, h, w, relu)):
@@ -157,8 +176,6 @@ public struct KernelCase: Sendable, Equatable {
             return f * used + f * used / 4
         case let (.globalAvgpool, .planes(c, h, w, _, _)):
             return f * Double(c * h * w) * n + f * Double(c) * n
-        case let (.channelStats, .planes(c, h, w, _, _)):
-            return f * Double(c * h * w) * n + 2 * d * Double(c)
         case let (.fc, .fc(i, o)):
             return f * (n * Double(i) + Double(o * i) + Double(o) + n * Double(o))
         case let (.residualAdd, .residual(c, cs, h, w, relu)):

@@ -95,7 +95,8 @@ public final class KernelWorkload {
         let kc = kernelCase
         let cs = chunkSamples
         let total = samples
-        let ref = kc.variant == .ref
+        // The benchmark calls what the engine calls: the kernel table of the measured set.
+        let table = KernelTable(kc.variant == .ref ? .reference : .optimized, convTile: convTile)
         func n(_ c: Int) -> Int { min(cs, total - c * cs) }
         let workers = scheduler.workers
 
@@ -105,38 +106,27 @@ public final class KernelWorkload {
             let y = zerosF(total * co * h * w)
             let wt = small(co * ci * k * k, seed: 2, scale: Float((2.0 / Double(ci * k * k)).squareRoot()))
             let sums = zerosD(chunkCount * co), sqs = zerosD(chunkCount * co)
-            let scratchFloats: Int
+            let conv: ConvKernel
             switch kc.variant {
-            case .sgemm: scratchFloats = ci * k * k * convTile
-            case .direct: scratchFloats = Int(cs_conv2d_cnhw_f32__direct_scratch_floats(Int32(ci), Int32(co), Int32(cs),
-                                                                                         Int32(h), Int32(w), Int32(k)))
-            default: scratchFloats = 0
+            case .im2colBLAS: conv = .im2colBLAS(tile: convTile)
+            case .directAVX2: conv = .directAVX2
+            case .ref, .optimized: conv = table.conv(kernel: k)
             }
+            let scratchFloats = conv.scratchFloats(inChannels: ci, outChannels: co, samples: cs, height: h, width: w,
+                                                   kernel: k)
             let scratch = (0..<workers).map { _ in zerosF(scratchFloats) }
-            let variant = kc.variant
-            let tile = convTile
             return { c, worker in
-                let nc = Int32(n(c))
-                let xc = x + c * cs * ci * h * w, yc = y + c * cs * co * h * w
                 let s1 = sums + c * co, s2 = sqs + c * co
                 s1.update(repeating: 0, count: co)
                 s2.update(repeating: 0, count: co)
-                switch variant {
-                case .sgemm:
-                    cs_conv2d_cnhw_f32__sgemm(xc, wt, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), yc, s1, s2,
-                                              scratch[worker], tile)
-                case .direct:
-                    cs_conv2d_cnhw_f32__direct(xc, wt, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), yc, s1, s2,
-                                               scratch[worker])
-                case .ref, .opt:
-                    cs_conv2d_cnhw_f32__ref(xc, wt, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), yc, s1, s2)
-                }
+                conv(x + c * cs * ci * h * w, wt, Int32(ci), Int32(co), Int32(n(c)), Int32(h), Int32(w), Int32(k),
+                     y + c * cs * co * h * w, s1, s2, scratch: scratch[worker])
             }
 
         case let (.im2col, .planes(ch, h, w, k, _)):
             let x = batchTensor(perSample: ch * h * w, seed: 3)
             let scratch = (0..<workers).map { _ in zerosF(ch * k * k * convTile) }
-            let f = ref ? cs_im2col_cnhw_f32__ref : cs_im2col_cnhw_f32__opt
+            let f = table.im2col
             return { c, worker in
                 let nc = n(c)
                 let p = nc * h * w
@@ -157,13 +147,13 @@ public final class KernelWorkload {
             let mean = zerosD(ch), variance = zerosD(ch, value: 1)
             let r: Int32 = relu ? 1 : 0
             if pooled {
-                let f = ref ? cs_bn_relu_avgpool2_cnhw_f32__ref : cs_bn_relu_avgpool2_cnhw_f32__opt
+                let f = table.bnReluAvgpool2
                 return { c, _ in
                     f(z + c * cs * ch * h * w, Int32(ch), Int32(n(c)), Int32(h), Int32(w), gamma, beta, mean, variance,
                       1e-5, r, y + c * cs * outPer)
                 }
             }
-            let f = ref ? cs_bn_relu_infer_f32__ref : cs_bn_relu_infer_f32__opt
+            let f = table.bnReluInfer
             return { c, _ in
                 f(z + c * cs * ch * h * w, Int32(ch), n(c) * h * w, gamma, beta, mean, variance, 1e-5, r,
                   y + c * cs * outPer)
@@ -173,39 +163,28 @@ public final class KernelWorkload {
             let x = batchTensor(perSample: ch * h * w, seed: 7)
             let outPer = ch * (h / 2) * (w / 2)
             let y = zerosF(total * outPer)
-            let f = ref ? cs_avgpool2_cnhw_f32__ref : cs_avgpool2_cnhw_f32__opt
+            let f = table.avgpool2
             return { c, _ in f(x + c * cs * ch * h * w, Int32(ch), Int32(n(c)), Int32(h), Int32(w), y + c * cs * outPer) }
 
         case let (.globalAvgpool, .planes(ch, h, w, _, _)):
             let x = batchTensor(perSample: ch * h * w, seed: 8)
             let y = zerosF(total * ch)
-            let f = ref ? cs_global_avgpool_cnhw_f32__ref : cs_global_avgpool_cnhw_f32__opt
+            let f = table.globalAvgpool
             return { c, _ in f(x + c * cs * ch * h * w, Int32(ch), Int32(n(c)), h * w, y + c * cs * ch) }
-
-        case let (.channelStats, .planes(ch, h, w, _, _)):
-            let z = batchTensor(perSample: ch * h * w, seed: 9)
-            let sums = zerosD(chunkCount * ch), sqs = zerosD(chunkCount * ch)
-            let f = ref ? cs_channel_stats_f32__ref : cs_channel_stats_f32__opt
-            return { c, _ in
-                let s1 = sums + c * ch, s2 = sqs + c * ch
-                s1.update(repeating: 0, count: ch)
-                s2.update(repeating: 0, count: ch)
-                f(z + c * cs * ch * h * w, Int32(ch), n(c) * h * w, s1, s2)
-            }
 
         case let (.fc, .fc(i, o)):
             let x = batchTensor(perSample: i, seed: 10)
             let wt = small(o * i, seed: 11, scale: Float((2.0 / Double(i)).squareRoot()))
             let b = small(o, seed: 12, scale: 0.1)
             let y = zerosF(total * o)
-            let f = ref ? cs_fc_f32__ref : cs_fc_f32__opt
+            let f = table.fc
             return { c, _ in f(x + c * cs * i, wt, b, Int32(n(c)), Int32(i), Int32(o), y + c * cs * o) }
 
         case let (.residualAdd, .residual(ch, skipCh, h, w, relu)):
             // In place on y, as the engine runs it; y drifts by at most 1 per run (bounded values).
             let y = batchTensor(perSample: ch * h * w, seed: 13)
             let skip = batchTensor(perSample: skipCh * h * w, seed: 14)
-            let f = ref ? cs_residual_add_cnhw_f32__ref : cs_residual_add_cnhw_f32__opt
+            let f = table.residualAdd
             let r: Int32 = relu ? 1 : 0
             return { c, _ in
                 f(y + c * cs * ch * h * w, skip + c * cs * skipCh * h * w, Int32(ch), Int32(skipCh), n(c) * h * w, r)
@@ -217,7 +196,7 @@ public final class KernelWorkload {
             bytes.append(labels)
             for i in 0..<total { labels[i] = UInt8(truncatingIfNeeded: (i &* 7) % k) }
             let loss = zerosD(chunkCount)
-            let f = ref ? cs_softmax_xent_f32__ref : cs_softmax_xent_f32__opt
+            let f = table.softmaxXent
             return { c, _ in
                 var correct: Int32 = 0
                 loss[c] = f(logits + c * cs * k, labels + c * cs, Int32(n(c)), Int32(k), &correct)

@@ -30,14 +30,13 @@ public final class Trainer {
     /// Δ buffer for joint (layer/network) perturbations, sized |W| once.
     let jointDelta: UnsafeMutableBufferPointer<Float>
     var cache: ActivationCache?
-    let bnSteps: [Int]
     /// Every parameter layer, for network-level joint steps (built once, not per step).
     let allLayers: [Int]
     let clock = ContinuousClock()
     var processStart: ContinuousClock.Instant
     /// Incremental trials (`options.evaluation == .incremental`), built on first use.
-    lazy var incremental = IncrementalEvaluator(executor: executor)
-    lazy var costModel = IncrementalCostModel(network: parameters.network)
+    lazy var incremental = IncrementalEvaluator(executor: executor, cost: costModel)
+    lazy var costModel = IncrementalCostModel(plan: executor.plan)
     /// FLOPs this process executed in weight steps, per trial kind (full-count conventions).
     public internal(set) var trialWork = TrialWorkCounter()
     /// Batch reuse (`options.batchReuse` > 1): the executor's W activations belong to the batch of
@@ -80,16 +79,7 @@ public final class Trainer {
         batchIndices = .allocate(capacity: options.batch)
         let w = parameters.network.weightCount
         jointDelta = .allocate(capacity: w)
-        let plan = executor.plan
         allLayers = Array(parameters.network.layers.indices)
-        bnSteps = parameters.network.layers.indices.map { d in
-            plan.steps.firstIndex { step in
-                switch step.kind {
-                case .batchNorm(let l, _), .batchNormPool(let l, _): return l == d
-                default: return false
-                }
-            } ?? plan.layerStep[d]
-        }
         processStart = clock.now
     }
 

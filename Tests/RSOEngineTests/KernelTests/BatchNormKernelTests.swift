@@ -90,7 +90,7 @@ final class BatchNormKernelTests: XCTestCase {
                         // __opt in place (y == z), which the contract allows.
                         var opt = z
                         opt.withUnsafeMutableBufferPointer { buf in
-                            cs_bn_relu_infer_f32__opt(buf.baseAddress, c.int32, l, p.gamma, p.beta, p.mean,
+                            cs_bn_relu_infer_f32__affine_fma(buf.baseAddress, c.int32, l, p.gamma, p.beta, p.mean,
                                                       p.variance, eps, relu.int32, buf.baseAddress)
                         }
                         let bounds = (0..<(c * l)).map { j in
@@ -111,7 +111,7 @@ final class BatchNormKernelTests: XCTestCase {
         for relu in [0, 1] {
             var a = [Float](repeating: .nan, count: 3), b = a
             cs_bn_relu_infer_f32__ref(z, 1, 3, [2], [-5], [1], [3], 1, relu.int32, &a)
-            cs_bn_relu_infer_f32__opt(z, 1, 3, [2], [-5], [1], [3], 1, relu.int32, &b)
+            cs_bn_relu_infer_f32__affine_fma(z, 1, 3, [2], [-5], [1], [3], 1, relu.int32, &b)
             // Exact: every intermediate (1/2, 2·2·½, …) is a small binary fraction.
             let expected: [Float] = relu == 1 ? [0, 0, 0] : [-3, -5, -7]
             XCTAssertEqual(a, expected)
@@ -197,7 +197,7 @@ final class BatchNormKernelTests: XCTestCase {
                     var yr = [Float](repeating: .nan, count: c * n * ho * wo), yo = yr
                     cs_bn_relu_avgpool2_cnhw_f32__ref(z, c.int32, n.int32, h.int32, w.int32, p.gamma, p.beta, p.mean,
                                                       p.variance, eps, relu.int32, &yr)
-                    cs_bn_relu_avgpool2_cnhw_f32__opt(z, c.int32, n.int32, h.int32, w.int32, p.gamma, p.beta, p.mean,
+                    cs_bn_relu_avgpool2_cnhw_f32__affine_fma(z, c.int32, n.int32, h.int32, w.int32, p.gamma, p.beta, p.mean,
                                                       p.variance, eps, relu.int32, &yo)
                     var bounds = [Double](repeating: 0, count: yr.count)
                     for ch in 0..<c {

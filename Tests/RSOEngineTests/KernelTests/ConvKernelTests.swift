@@ -24,7 +24,7 @@ final class ConvKernelTests: XCTestCase {
         var sumsq = [Double](repeating: statsStart, count: s.cout)
         if let tile {
             var scratch = [Float](repeating: .nan, count: max(1, s.kk * min(tile, s.p)))
-            cs_conv2d_cnhw_f32__sgemm(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, &sum,
+            cs_conv2d_cnhw_f32__im2col_blas(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, &sum,
                                       &sumsq, &scratch, tile)
         } else {
             cs_conv2d_cnhw_f32__ref(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, &sum,
@@ -175,7 +175,7 @@ final class ConvKernelTests: XCTestCase {
         let with = conv(s, x, wt, tile: 16)
         var y = [Float](repeating: .nan, count: s.cout * s.p)
         var scratch = [Float](repeating: 0, count: s.kk * 16)
-        cs_conv2d_cnhw_f32__sgemm(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, nil, nil,
+        cs_conv2d_cnhw_f32__im2col_blas(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, nil, nil,
                                   &scratch, 16)
         assertBitwiseEqual(y, with.y, "sgemm without stats")
         var yr = [Float](repeating: .nan, count: s.cout * s.p)

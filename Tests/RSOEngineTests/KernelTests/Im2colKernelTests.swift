@@ -8,7 +8,7 @@ final class Im2colKernelTests: XCTestCase {
         // Pre-filled with NaN: an element the kernel forgets to write shows up as a mismatch.
         var col = [Float](repeating: .nan, count: c * k * k * (p1 - p0))
         if opt {
-            cs_im2col_cnhw_f32__opt(x, c.int32, n.int32, h.int32, w.int32, k.int32, p0, p1, &col)
+            cs_im2col_cnhw_f32__flat_copy(x, c.int32, n.int32, h.int32, w.int32, k.int32, p0, p1, &col)
         } else {
             cs_im2col_cnhw_f32__ref(x, c.int32, n.int32, h.int32, w.int32, k.int32, p0, p1, &col)
         }

@@ -5,7 +5,7 @@ final class PoolKernelTests: XCTestCase {
     private func avgpool2(_ x: [Float], c: Int, n: Int, h: Int, w: Int, opt: Bool) -> [Float] {
         var y = [Float](repeating: .nan, count: c * n * (h / 2) * (w / 2))
         if opt {
-            cs_avgpool2_cnhw_f32__opt(x, c.int32, n.int32, h.int32, w.int32, &y)
+            cs_avgpool2_cnhw_f32__simd_f32(x, c.int32, n.int32, h.int32, w.int32, &y)
         } else {
             cs_avgpool2_cnhw_f32__ref(x, c.int32, n.int32, h.int32, w.int32, &y)
         }
@@ -63,7 +63,7 @@ final class PoolKernelTests: XCTestCase {
         for opt in [false, true] {
             var y = [Float](repeating: .nan, count: 6)
             if opt {
-                cs_global_avgpool_cnhw_f32__opt(x, 2, 3, 2, &y)
+                cs_global_avgpool_cnhw_f32__simd_f32(x, 2, 3, 2, &y)
             } else {
                 cs_global_avgpool_cnhw_f32__ref(x, 2, 3, 2, &y)
             }
@@ -81,7 +81,7 @@ final class PoolKernelTests: XCTestCase {
                     let x = rng.floats(c * n * hw, -1, 3)
                     var ref = [Float](repeating: .nan, count: n * c), opt = ref
                     cs_global_avgpool_cnhw_f32__ref(x, c.int32, n.int32, hw, &ref)
-                    cs_global_avgpool_cnhw_f32__opt(x, c.int32, n.int32, hw, &opt)
+                    cs_global_avgpool_cnhw_f32__simd_f32(x, c.int32, n.int32, hw, &opt)
                     var bounds = [Double](repeating: 0, count: n * c)
                     for ch in 0..<c {
                         for s in 0..<n {
