@@ -16,6 +16,14 @@
 ///   fc               2·n·I·O + n·O; bytes x + w + b + y.
 ///   residual_add     Cskip·L adds (+ Cy·L ReLUs); bytes y (read, written) + skip.
 ///   softmax_xent     4·K + 1 per sample; bytes logits + labels.
+/// Incremental trials (one plane of n·H·W values per call; docs/design.md "Incremental trials"):
+///   shift_stats      5 per element (ΣS, Σz·S, ΣS²); bytes the x and z planes + the 3 sums.
+///   shift_axpy       2 per element; bytes z, x (read) + y (written).
+///   conv1ch_add      2·Cout·k²·P (padding taps included, as conv); bytes d plane + w + z + y
+///                    (+ the per-channel sums).
+///   fc_column_add    2 per sample; bytes the x column + the logit column (read, written).
+///   fc_input_change  1 + 2·O per sample; bytes xnew + the x column + the w column + logits
+///                    (read, written).
 public struct KernelCase: Sendable, Equatable {
     public enum Family: String, Sendable, CaseIterable, Codable {
         case conv
@@ -27,6 +35,11 @@ public struct KernelCase: Sendable, Equatable {
         case fc
         case residualAdd = "residual_add"
         case softmaxXent = "softmax_xent"
+        case shiftStats = "shift_stats"
+        case shiftAxpy = "shift_axpy"
+        case conv1chAdd = "conv1ch_add"
+        case fcColumnAdd = "fc_column_add"
+        case fcInputChange = "fc_input_change"
 
         /// The C suffix of the family's optimised variant (the one `KernelTable(.optimized)` calls).
         public var optimizedSuffix: String {
@@ -37,6 +50,8 @@ public struct KernelCase: Sendable, Equatable {
             case .avgpool2, .globalAvgpool, .fc: return "simd_f32"
             case .residualAdd: return "flat_simd"
             case .softmaxXent: return "ref"  // no optimised variant (loss.c)
+            case .shiftStats, .shiftAxpy, .conv1chAdd: return "tap_range"
+            case .fcColumnAdd, .fcInputChange: return "unfused"
             }
         }
     }
@@ -90,6 +105,11 @@ public struct KernelCase: Sendable, Equatable {
         case .fc: op = "cs_fc_f32"
         case .residualAdd: op = "cs_residual_add_cnhw_f32"
         case .softmaxXent: op = "cs_softmax_xent_f32"
+        case .shiftStats: op = "cs_shift_stats_cnhw_f32"
+        case .shiftAxpy: op = "cs_shift_axpy_cnhw_f32"
+        case .conv1chAdd: op = "cs_conv1ch_add_cnhw_f32"
+        case .fcColumnAdd: op = "cs_fc_column_add_f32"
+        case .fcInputChange: op = "cs_fc_input_change_f32"
         }
         return op + "__" + suffix
     }
@@ -108,7 +128,7 @@ public struct KernelCase: Sendable, Equatable {
         case let .conv(ci, co, k, h, w): return "\(ci)→\(co) \(k)×\(k) @\(h)×\(w)"
         case let .planes(c, h, w, k, relu):
             var s = "\(c)ch \(h)×\(w)"
-            if family == .im2col { s += " k\(k)" }
+            if family == .im2col || family == .shiftStats || family == .shiftAxpy { s += " k\(k)" }
             if relu && (family == .bnReluInfer || family == .bnReluAvgpool2) { s += " relu" }
             return s
         case let .fc(i, o): return "\(i)→\(o)"
@@ -134,6 +154,16 @@ public struct KernelCase: Sendable, Equatable {
         switch (family, shape) {
         case let (.conv, .conv(ci, co, k, h, w)):
             return 2 * Double(co * ci * k * k) * n * Double(h * w)
+        case let (.conv1chAdd, .conv(_, co, k, h, w)):
+            return 2 * Double(co * k * k) * n * Double(h * w)
+        case let (.shiftStats, .planes(c, h, w, _, _)):
+            return 5 * Double(c * h * w) * n
+        case let (.shiftAxpy, .planes(c, h, w, _, _)):
+            return 2 * Double(c * h * w) * n
+        case (.fcColumnAdd, .fc):
+            return 2 * n
+        case let (.fcInputChange, .fc(_, o)):
+            return Double(1 + 2 * o) * n
         case (.im2col, _):
             return 0
         case let (.bnReluInfer, .planes(c, h, w, _, relu)):
@@ -163,6 +193,17 @@ public struct KernelCase: Sendable, Equatable {
         case let (.conv, .conv(ci, co, k, h, w)):
             let p = n * Double(h * w)
             return f * (Double(ci) * p + Double(co * ci * k * k) + Double(co) * p) + 2 * d * Double(co)
+        case let (.conv1chAdd, .conv(_, co, k, h, w)):
+            let p = n * Double(h * w)
+            return f * (p + Double(co * k * k) + 2 * Double(co) * p) + 2 * d * Double(co)
+        case let (.shiftStats, .planes(c, h, w, _, _)):
+            return 2 * f * Double(c * h * w) * n + 3 * d
+        case let (.shiftAxpy, .planes(c, h, w, _, _)):
+            return 3 * f * Double(c * h * w) * n
+        case (.fcColumnAdd, .fc):
+            return 3 * f * n
+        case let (.fcInputChange, .fc(_, o)):
+            return f * (2 * n + Double(o) + 2 * n * Double(o))
         case let (.im2col, .planes(c, h, w, k, _)):
             let p = n * Double(h * w)
             return f * Double(c) * p * Double(1 + k * k)

@@ -202,6 +202,59 @@ public final class KernelWorkload {
                 loss[c] = f(logits + c * cs * k, labels + c * cs, Int32(n(c)), Int32(k), &correct)
             }
 
+        case let (.shiftStats, .planes(_, h, w, k, _)), let (.shiftAxpy, .planes(_, h, w, k, _)):
+            // Tap (0, k − 1): a corner, so both the row and the column ranges are cut.
+            let x = batchTensor(perSample: h * w, seed: 16)
+            let z = batchTensor(perSample: h * w, seed: 17)
+            let ky: Int32 = 0, kx = Int32(k - 1)
+            if kc.family == .shiftStats {
+                let out = zerosD(3 * chunkCount)
+                let f = table.shiftStats
+                return { c, _ in
+                    let o = out + 3 * c
+                    o.update(repeating: 0, count: 3)
+                    f(x + c * cs * h * w, z + c * cs * h * w, Int32(n(c)), Int32(h), Int32(w), Int32(k), ky, kx, o)
+                }
+            }
+            let y = zerosF(total * h * w)
+            let f = table.shiftAxpy
+            return { c, _ in
+                f(z + c * cs * h * w, x + c * cs * h * w, Int32(n(c)), Int32(h), Int32(w), Int32(k), ky, kx, 0.01,
+                  y + c * cs * h * w)
+            }
+
+        case let (.conv1chAdd, .conv(ci, co, k, h, w)):
+            let d = batchTensor(perSample: h * w, seed: 18)
+            let z = batchTensor(perSample: co * h * w, seed: 19)
+            let y = zerosF(total * co * h * w)
+            let wt = small(co * ci * k * k, seed: 20, scale: Float((2.0 / Double(ci * k * k)).squareRoot()))
+            let sums = zerosD(chunkCount * co), sqs = zerosD(chunkCount * co)
+            let f = table.conv1chAdd
+            return { c, _ in
+                let s1 = sums + c * co, s2 = sqs + c * co
+                s1.update(repeating: 0, count: co)
+                s2.update(repeating: 0, count: co)
+                f(d + c * cs * h * w, wt, Int32(ci), 0, Int32(co), Int32(n(c)), Int32(h), Int32(w), Int32(k),
+                  z + c * cs * co * h * w, y + c * cs * co * h * w, s1, s2)
+            }
+
+        case let (.fcColumnAdd, .fc(i, o)), let (.fcInputChange, .fc(i, o)):
+            // In place on the logits, as trials run; they drift by ≤ 0.01·|x| per run (bounded).
+            let logits = batchTensor(perSample: o, seed: 21)
+            let x = batchTensor(perSample: i, seed: 22)
+            if kc.family == .fcColumnAdd {
+                let f = table.fcColumnAdd
+                return { c, _ in
+                    f(logits + c * cs * o, Int32(n(c)), Int32(o), Int32(o - 1), x + c * cs * i, Int32(i), Int32(i - 1), 0.01)
+                }
+            }
+            let xnew = batchTensor(perSample: 1, seed: 23)
+            let wt = small(o * i, seed: 24, scale: 0.01)
+            let f = table.fcInputChange
+            return { c, _ in
+                f(logits + c * cs * o, Int32(n(c)), Int32(o), xnew + c * cs, x + c * cs * i, Int32(i), 0, wt)
+            }
+
         default:
             preconditionFailure("no workload for \(kc.family) on \(kc.shape)")
         }
