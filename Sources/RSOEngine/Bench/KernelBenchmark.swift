@@ -12,7 +12,7 @@ public struct KernelBenchmark: Sendable {
     public var referenceSamples: Int
     public var harness: BenchHarness
 
-    public init(batch: Int, chunkSamples: Int = defaultChunkSamples, convTile: Int = ForwardExecutor.convTile,
+    public init(batch: Int, chunkSamples: Int = defaultChunkSamples, convTile: Int = KernelTable.convTile,
                 referenceSamples: Int = 512, harness: BenchHarness = BenchHarness()) {
         precondition(batch > 0 && chunkSamples > 0 && convTile > 0 && referenceSamples > 0)
         self.batch = batch

@@ -10,13 +10,13 @@ public final class KernelWorkload {
     public let chunkSamples: Int
     public let chunkCount: Int
     private let scheduler: ChunkScheduler
-    private var floats: [UnsafeMutablePointer<Float>] = []
-    private var doubles: [UnsafeMutablePointer<Double>] = []
+    private var floats: [UnsafeMutableBufferPointer<Float>] = []
+    private var doubles: [UnsafeMutableBufferPointer<Double>] = []
     private var bytes: [UnsafeMutablePointer<UInt8>] = []
     private var body: (Int, Int) -> Void = { _, _ in }
 
     public init(_ kernelCase: KernelCase, samples: Int, chunkSamples: Int, scheduler: ChunkScheduler,
-                convTile: Int = ForwardExecutor.convTile) {
+                convTile: Int = KernelTable.convTile) {
         precondition(samples > 0 && chunkSamples > 0)
         self.kernelCase = kernelCase
         self.samples = samples
@@ -38,6 +38,12 @@ public final class KernelWorkload {
     /// One pass over the whole batch on the scheduler's workers.
     public func run() { scheduler.forEachChunk(chunkCount, body) }
 
+    /// Σ of every buffer the workload holds (inputs, outputs, scratch), in double: changes when a
+    /// run writes its outputs, so tests can check that the kernel really ran.
+    public var checksum: Double {
+        floats.reduce(0) { acc, b in b.reduce(acc) { $0 + Double($1) } } + doubles.reduce(0) { acc, b in b.reduce(acc, +) }
+    }
+
     /// FLOPs and bytes of one `run()` (the sum over its chunks).
     public var totalFlops: Double { (0..<chunkCount).reduce(0) { $0 + kernelCase.flops(samples: samples(inChunk: $1)) } }
     public var totalBytes: Double { (0..<chunkCount).reduce(0) { $0 + kernelCase.bytes(samples: samples(inChunk: $1)) } }
@@ -47,7 +53,7 @@ public final class KernelWorkload {
     /// A per-sample tensor of the whole batch, filled chunk by chunk on the chunk's worker.
     private func batchTensor(perSample: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, samples * perSample))
-        floats.append(p)
+        floats.append(UnsafeMutableBufferPointer(start: p, count: samples * perSample))
         let cs = chunkSamples
         let total = samples
         scheduler.forEachChunk(chunkCount) { c, _ in
@@ -59,7 +65,7 @@ public final class KernelWorkload {
 
     private func small(_ count: Int, seed: UInt64, scale: Float = 1, offset: Float = 0) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
-        floats.append(p)
+        floats.append(UnsafeMutableBufferPointer(start: p, count: count))
         Self.fill(p, count: count, seed: seed)
         for i in 0..<count { p[i] = p[i] * scale + offset }
         return p
@@ -68,14 +74,14 @@ public final class KernelWorkload {
     private func zerosF(_ count: Int) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
         p.initialize(repeating: 0, count: max(1, count))
-        floats.append(p)
+        floats.append(UnsafeMutableBufferPointer(start: p, count: count))
         return p
     }
 
     private func zerosD(_ count: Int, value: Double = 0) -> UnsafeMutablePointer<Double> {
         let p = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count))
         p.initialize(repeating: value, count: max(1, count))
-        doubles.append(p)
+        doubles.append(UnsafeMutableBufferPointer(start: p, count: count))
         return p
     }
 

@@ -61,8 +61,6 @@ public final class ForwardExecutor {
     /// Maximum variants per run.
     public let maxVariants: Int
     public var eps: Float = 1e-5
-    /// Output pixels per im2col tile (k ≠ 3 convs).
-    public static let convTile = KernelTable.convTile
 
     public private(set) var batchSize = 0
     public var chunkCount: Int { (batchSize + chunkSamples - 1) / chunkSamples }
