@@ -3,7 +3,7 @@ import PackageDescription
 
 // MARK: - C flags
 // The toolchain's clang ships no omp.h; Debian's libomp-dev header is passed with -idirafter so
-// clang's own intrinsics headers stay in front (see docs/toolchain notes in README).
+// clang's own intrinsics headers stay in front (see docs/toolchain.md).
 let ompInclude = "/usr/lib/llvm-14/lib/clang/14.0.6/include"
 let cFlags: [CSetting] = [
     .unsafeFlags(["-fopenmp", "-idirafter", ompInclude]),

@@ -34,7 +34,8 @@ void cs_conv1ch_add_cnhw_f32__tap_range(const float *d, const float *w, int Cin,
                                   int H, int W, int k, const float *z, float *y, double *sum,
                                   double *sumsq);
 
-// out[i] = a[i] − b[i] (plain loop; the change of one plane).
+// out[i] = a[i] − b[i] (the change of one plane). One correctly rounded float subtraction per
+// element, the same in any implementation: no variants, so no twin.
 void cs_sub_f32(const float *a, const float *b, long L, float *out);
 
 // Classifier-side logit updates (fc_update.c). logits[n][K], x[n][I], w[K][I].
