@@ -63,7 +63,7 @@ final class KernelIncrementalTests: XCTestCase {
         }
     }
 
-    /// conv1ch_add: __opt vs __ref within (k² + 2)·2⁻²⁴·(|z| + Σ|w·d|) per element; statistics
+    /// conv1ch_add: __tap_range vs __ref within (k² + 2)·2⁻²⁴·(|z| + Σ|w·d|) per element; statistics
     /// within the double rounding of their float inputs; and z + conv1ch(d) equals the full conv of
     /// x + d (channel ci) within the same kind of bound — what the kernel stands for.
     func testConv1chAddOptMatchesRefAndFullConv() {

@@ -13,7 +13,7 @@ final class BatchNormKernelTests: XCTestCase {
         }
     }
 
-    /// Per-element bound between __opt (float scale a = γ/√(var + eps) and shift b = β − mean·a,
+    /// Per-element bound between __affine_fma (float scale a = γ/√(var + eps) and shift b = β − mean·a,
     /// then one fma) and __ref (double, one rounding). Rounding a, b and the fma each add ≤ u
     /// relative to |a|·(|z| + |mean|), |β| + |mean·a| and |y|; __ref's final rounding adds u·|y|.
     /// Sum ≤ 3u·(|a|·(|z| + |mean|) + |β| + |y|); we allow 4u. ReLU is 1-Lipschitz: same bound.
@@ -54,7 +54,7 @@ final class BatchNormKernelTests: XCTestCase {
                         var ref = [Float](repeating: .nan, count: c * l)
                         cs_bn_relu_infer_f32__ref(z, c.int32, l, p.gamma, p.beta, p.mean, p.variance, eps,
                                                   relu.int32, &ref)
-                        // __opt in place (y == z), which the contract allows.
+                        // __affine_fma in place (y == z), which the contract allows.
                         var opt = z
                         opt.withUnsafeMutableBufferPointer { buf in
                             cs_bn_relu_infer_f32__affine_fma(buf.baseAddress, c.int32, l, p.gamma, p.beta, p.mean,

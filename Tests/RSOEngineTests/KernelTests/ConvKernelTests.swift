@@ -15,7 +15,7 @@ final class ConvKernelTests: XCTestCase {
         var sumsq: [Double]
     }
 
-    /// Runs __ref (tile == nil) or __sgemm; the statistics start from `statsStart` to check that
+    /// Runs __ref (tile == nil) or __im2col_blas; the statistics start from `statsStart` to check that
     /// they are ADDED, not stored.
     private func conv(_ s: Shape, _ x: [Float], _ wt: [Float], tile: Int?, statsStart: Double = 0.5)
         -> Result {
@@ -77,10 +77,10 @@ final class ConvKernelTests: XCTestCase {
         XCTAssertEqual(r.sumsq, [1080, 10830])  // 36 + 144 + 324 + 576, 361 + 1444 + 3249 + 5776
     }
 
-    // MARK: - __sgemm against __ref
+    // MARK: - __im2col_blas against __ref
 
     /// Per-output error bound. __ref rounds an (almost) exact double sum once: ≤ u·|y| ≤ u·Σ|w·x|.
-    /// __sgemm sums K = Cin·k² float products in some order (OpenBLAS blocking, FMA or not): the
+    /// __im2col_blas sums K = Cin·k² float products in some order (OpenBLAS blocking, FMA or not): the
     /// classic bound |ŷ − y| ≤ γ_K·Σ|w·x| ≈ K·u·Σ|w·x| holds for every order. So the two differ by
     /// at most (K + 1)·u·Σ|w·x|; we allow (K + 2) for the O(u²) terms. Σ|w·x| per output is the
     /// reference convolution of |x| with |w| (exact enough: double sums of non-negative terms).

@@ -20,7 +20,7 @@ final class FCKernelTests: XCTestCase {
         }
     }
 
-    /// __opt: float dot of I products in SIMD-lane order plus b: any summation order is within
+    /// __simd_f32: float dot of I products in SIMD-lane order plus b: any summation order is within
     /// (I + 1)·u·(Σ|x·w| + |b|) of exact (γ bound, I products + I adds incl. b); __ref rounds once
     /// (u·|y|). Bound: (I + 2)·u·(Σ|x·w| + |b|).
     func testOptMatchesRef() {

@@ -50,7 +50,7 @@ final class Im2colKernelTests: XCTestCase {
         }
     }
 
-    /// __opt against __ref on swept shapes, kernel sizes and pixel ranges cut into tiles of
+    /// __flat_copy against __ref on swept shapes, kernel sizes and pixel ranges cut into tiles of
     /// 1, 7, 8, 9, 64 (tile − 1, tile, tile + 1 around the SIMD width) and the whole range, so
     /// ranges start and end mid-row, mid-image and across sample borders.
     func testOptMatchesRefOnSweptShapes() {

@@ -28,7 +28,7 @@ final class PoolKernelTests: XCTestCase {
         }
     }
 
-    /// __opt sums (x00 + x01) + (x10 + x11) in float: 3 roundings of partial sums, each ≤ u times
+    /// __simd_f32 sums (x00 + x01) + (x10 + x11) in float: 3 roundings of partial sums, each ≤ u times
     /// a partial sum ≤ Σ|x| → ≤ 3u·Σ|x|/4 after the exact ¼; __ref rounds once: ≤ u·Σ|x|/4.
     /// Bound: 4u·Σ|x|/4 = u·Σ|x|.
     func testAvgpool2OptMatchesRef() {
@@ -71,7 +71,7 @@ final class PoolKernelTests: XCTestCase {
         }
     }
 
-    /// __opt: float sum of HW terms in any order (SIMD lanes), ≤ (HW − 1)·u·Σ|x|, then ×(1/HW)
+    /// __simd_f32: float sum of HW terms in any order (SIMD lanes), ≤ (HW − 1)·u·Σ|x|, then ×(1/HW)
     /// with 1/HW rounded: 2 more roundings; __ref rounds once. Bound: (HW + 3)·u·Σ|x|/HW.
     func testGlobalAvgpoolOptMatchesRef() {
         var rng = KernelRNG(seed: 42)
