@@ -92,6 +92,17 @@ int cs_restore_thread_binding(void *saved) {
     return rc;
 }
 
+int cs_thread_binding_list(char *out, size_t len) {
+    hwloc_bitmap_t set = cs_save_thread_binding();
+    if (set == NULL || len == 0) {
+        if (set != NULL) hwloc_bitmap_free(set);
+        return -1;
+    }
+    hwloc_bitmap_list_snprintf(out, len, set);
+    hwloc_bitmap_free(set);
+    return 0;
+}
+
 int cs_process_thread_count(void) {
     FILE *f = fopen("/proc/self/status", "r");
     if (f == NULL) return -1;

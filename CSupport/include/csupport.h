@@ -153,6 +153,8 @@ int cs_bind_current_thread(int pu_os_index);
 // (which binds its calling thread as worker 0) leaves the thread as it found it.
 void *cs_save_thread_binding(void);
 int cs_restore_thread_binding(void *saved);
+// The calling thread's binding as an OS-index list ("0-1", "3"); 0 on success.
+int cs_thread_binding_list(char *out, size_t len);
 // Threads of this process now (/proc/self/status), −1 if unknown.
 int cs_process_thread_count(void);
 

@@ -78,7 +78,7 @@ public struct ThreadOptions: ParsableArguments {
         }
     }
 
-    /// "2 threads (pool, pinned, NUMA on)" or "2 threads (OpenMP team, OMP_PROC_BIND close, …)".
+    /// "2 thread(s) (pool, pinned, NUMA on)" or "2 thread(s) (OpenMP team, OMP_PROC_BIND close, …)".
     public func describe(_ s: ChunkScheduler, pinned: Bool = true) -> String {
         switch scheduler {
         case .pool:

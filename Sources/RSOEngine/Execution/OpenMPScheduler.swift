@@ -3,8 +3,9 @@ import Foundation
 
 /// Runs the chunks of each parallel region on an OpenMP team driven from the calling thread
 /// (`--scheduler openmp`). With T = min(team, count), member w takes the contiguous static range
-/// [count·w/T, count·(w+1)/T): the same member gets the same chunks in every region, so a bound
-/// team (OMP_PROC_BIND) keeps each chunk's buffers where they were first touched. Chunk
+/// [count·w/T, count·(w+1)/T): the same member gets the same chunks in every region over the same
+/// chunks (every trial of a run), so a bound team (OMP_PROC_BIND) keeps each chunk's buffers where
+/// they were first touched. Chunk
 /// boundaries and the chunk-ordered reductions are the caller's, so results are bit-identical to
 /// the pool's and to a serial run.
 ///

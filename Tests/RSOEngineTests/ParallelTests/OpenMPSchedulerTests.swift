@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 import XCTest
 @testable import RSOEngine
@@ -51,5 +52,27 @@ final class OpenMPSchedulerTests: XCTestCase {
         XCTAssertEqual(try OpenMPScheduler.configured(threads: 2).workers, 2)
         setenv("OMP_NUM_THREADS", "many", 1)
         XCTAssertThrowsError(try OpenMPScheduler.configured(threads: nil))
+    }
+}
+
+extension OpenMPSchedulerTests {
+    private func bindingList() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        XCTAssertEqual(cs_thread_binding_list(&buf, buf.count), 0)
+        return String(cString: buf)
+    }
+
+    /// A pinned pool binds its calling thread as worker 0; OpenMP threads created later inherit it.
+    /// `preservingThreadBinding` (used by `rso bench scaling` around each pool row) undoes it.
+    func testThreadBindingIsPutBack() throws {
+        let cores = try MachineInfo.cores()
+        guard Set(cores.map(\.pu)).count > 1 else { throw XCTSkip("one PU: no other binding to move to") }
+        let before = bindingList()
+        let other = cores.map(\.pu).first { "\($0)" != before }!
+        preservingThreadBinding {
+            XCTAssertEqual(cs_bind_current_thread(Int32(other)), 0)
+            XCTAssertEqual(bindingList(), "\(other)")
+        }
+        XCTAssertEqual(bindingList(), before)
     }
 }
