@@ -78,7 +78,7 @@ final class ConvDirectKernelTests: XCTestCase {
     }
 
     /// Per-output error bound. __ref rounds an (almost) exact double sum once: ≤ u·|y| ≤ u·Σ|w·x|.
-    /// __direct sums the K = Cin·k² float products of an output in the order (ci, ky, kx) with FMA
+    /// __direct_avx2 sums the K = Cin·k² float products of an output in the order (ci, ky, kx) with FMA
     /// (without AVX2 it is __ref itself): |ŷ − y| ≤ γ_K·Σ|w·x| ≈ K·u·Σ|w·x|. So the
     /// two differ by at most (K + 1)·u·Σ|w·x|; (K + 2) covers the O(u²) terms. Σ|w·x| per output is
     /// the reference convolution of |x| with |w| (double sums of non-negative terms).
