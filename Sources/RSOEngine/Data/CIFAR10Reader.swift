@@ -12,13 +12,19 @@ enum CIFAR10Reader {
     static let trainFiles = (1...5).map { "data_batch_\($0).bin" }
     static let testFiles = ["test_batch.bin"]
 
-    /// Reads and concatenates `paths` in order.
+    /// Reads and concatenates `paths` in order; at most one file's 10 000 records are read from each.
     static func readSplit(paths: [String]) throws -> RawSplit {
         let total = paths.count * recordsPerFile
         var pixels = [UInt8](repeating: 0, count: total * imageBytes)
         var labels = [UInt8](repeating: 0, count: total)
         for (f, path) in paths.enumerated() {
-            try FileBytes.withContents(of: path) { bytes in
+            let fileBytes = recordsPerFile * recordBytes
+            try FileBytes.withContents(of: path, limit: fileBytes) { bytes, longer in
+                guard !longer else {
+                    throw DataError(.badSize, file: path,
+                                    "file is \(FileBytes.size(bytes.count, longer: true, path)), expected "
+                                        + "\(recordsPerFile) records (\(fileBytes) bytes)")
+                }
                 guard bytes.count % recordBytes == 0 else {
                     throw DataError(.badSize, file: path,
                                     "file is \(bytes.count) bytes\(FileBytes.sizeQualifier(path)), not a multiple "
@@ -28,7 +34,7 @@ enum CIFAR10Reader {
                 guard records == recordsPerFile else {
                     throw DataError(.badSize, file: path,
                                     "file holds \(records) records (\(bytes.count) bytes), expected "
-                                        + "\(recordsPerFile) records (\(recordsPerFile * recordBytes) bytes)")
+                                        + "\(recordsPerFile) records (\(fileBytes) bytes)")
                 }
                 try copyRecords(bytes, path: path, first: f * recordsPerFile, pixels: &pixels, labels: &labels)
             }
