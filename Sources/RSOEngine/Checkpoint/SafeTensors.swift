@@ -265,13 +265,13 @@ public struct SafeTensors: Sendable, Equatable {
         }
         var declared: UInt64 = 0
         for i in 0..<8 { declared |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard declared <= UInt64(maxHeaderBytes) else {
+            throw fail("header says \(declared) bytes, more than the \(maxHeaderBytes) a safetensors header may have (not a safetensors file, or corrupt)")
+        }
         let following = bytes.count - 8
         guard declared <= UInt64(following) else {
             throw fail("header says \(declared) bytes but only \(following) follow the 8-byte length field "
                 + "(truncated, or not a safetensors file)")
-        }
-        guard declared <= UInt64(maxHeaderBytes) else {
-            throw fail("header says \(declared) bytes, more than the \(maxHeaderBytes) a safetensors header may have")
         }
         let headerLength = Int(declared)
         let headerBytes = bytes[8..<(8 + headerLength)]
