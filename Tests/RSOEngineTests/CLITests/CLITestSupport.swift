@@ -29,6 +29,21 @@ func runRSO(_ args: [String], interruptAfter: TimeInterval? = nil) throws -> (st
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
+/// Runs a program found on PATH (`arguments[0]`) and returns its exit status and its stdout and
+/// stderr together.
+func runCommand(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
 /// How a measured `rso` process ended: its exit code (nil when a signal ended it), the signal,
 /// stdout and stderr together, and its own peak resident memory.
 struct MeasuredRun {

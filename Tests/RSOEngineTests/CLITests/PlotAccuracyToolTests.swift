@@ -16,18 +16,10 @@ final class PlotAccuracyToolTests: XCTestCase {
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("tools/plot-accuracy").path
 
     private func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let python else { throw XCTSkip("python3 is not installed") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        guard let probe = try? runCommand(["python3", "-c", "pass"]), probe.status == 0 else {
+            throw XCTSkip("python3 is not installed")
+        }
+        return try runCommand(["python3"] + arguments)
     }
 
     private func plot(_ runs: [String]) throws -> (status: Int32, output: String, svg: String) {
