@@ -43,6 +43,9 @@ public struct ThreadOptions: ParsableArguments {
         if let t = threads, t < 1 || t > 4096 {
             throw ValidationError("--threads must be between 1 and 4096, got \(t)")
         }
+        if let t = threads, let most = MachineInfo.maxThreads, t > most {
+            throw ValidationError("--threads \(t) exceeds this machine's \(most) hardware threads (pinned workers wait for each other, so more would stall); use at most \(most)")
+        }
     }
 
     public var resolved: Int { threads ?? MachineInfo.defaultThreads }

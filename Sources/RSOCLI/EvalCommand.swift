@@ -31,6 +31,9 @@ struct EvalCommand: ParsableCommand {
         let splits: DatasetSplits
         do { splits = try data.load(for: spec) } catch { throw CLIError(description: "\(error)") }
         let loaded = clock.now
+        if bnSamples > splits.train.count {
+            throw CLIError(description: "--bn-samples must be at most the training set size \(splits.train.count), got \(bnSamples)")
+        }
         print("data: \(splits.directory) — train \(splits.train.count), test \(splits.test.count) (\(secs(loaded - t0)) s)")
         let params = NetworkParameters.heNormal(network: spec, seed: seed)
         let scheduler = try threads.pool()

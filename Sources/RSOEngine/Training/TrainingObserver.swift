@@ -6,6 +6,7 @@ public protocol TrainingObserver: AnyObject {
     func unitFinished(_ summary: UnitSummary)
     func cycleFinished(_ summary: CycleSummary)
     func evaluated(_ record: EvaluationRecord)
+    func checkpointWritten(_ record: CheckpointRecord)
     func message(_ text: String)
 }
 
@@ -15,6 +16,7 @@ public extension TrainingObserver {
     func unitFinished(_ summary: UnitSummary) {}
     func cycleFinished(_ summary: CycleSummary) {}
     func evaluated(_ record: EvaluationRecord) {}
+    func checkpointWritten(_ record: CheckpointRecord) {}
     func message(_ text: String) {}
 }
 
@@ -23,7 +25,7 @@ public struct UnitInfo: Sendable {
     public var cycles: Int
     /// Layer name, or "network" for network-level sampling.
     public var name: String
-    public var steps: Int
+    public var trials: Int
     public var sigma: Double
     public var cached: Bool
 }
@@ -31,7 +33,7 @@ public struct UnitInfo: Sendable {
 public struct UnitSummary: Sendable, Codable {
     public var cycle: Int
     public var layer: String
-    public var steps: Int
+    public var trials: Int
     public var trainLoss: Double
     public var acceptPlus: Int
     public var acceptMinus: Int
