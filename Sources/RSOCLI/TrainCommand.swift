@@ -59,8 +59,8 @@ struct TrainCommand: ParsableCommand {
     var update: UpdateScheme = .sequential
     @Option(name: .long, help: "Cache layer d's input for the whole training set (on, off).")
     var cache: OnOff = .on
-    @Option(name: .long, help: "Training samples for BN population statistics (test evaluation, cache); at most the training set.")
-    var bnSamples: Int = 10_000
+    @Option(name: .long, help: "Training samples for BN population statistics (test evaluation, cache); at most the training set. Default: 10000, or the whole training set when smaller.")
+    var bnSamples: Int?
     @Option(name: .long, help: "How a trial's W±Δ are evaluated: incremental (recompute only what the weight touches) or full (the reference).")
     var trialEval: EvaluationPath?
     @Option(name: .customLong("eval"), help: .hidden)
@@ -109,7 +109,7 @@ struct TrainCommand: ParsableCommand {
         o.update = update
         o.cache = cache == .on
         o.seed = seed
-        o.bnSamples = bnSamples
+        if let bnSamples { o.bnSamples = bnSamples }
         o.evaluation = trialEval ?? trialEvalOldSpelling ?? o.evaluation
         o.batchReuse = batchReuse
         return o
@@ -128,10 +128,9 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         // Signals first: a stop during data loading is honoured too.
         let stop = StopRequest.signals()
-        let run = runOptions
-        let controller = try RunController(options: run, stop: stop)
+        var run = runOptions
         let checkpointPath = run.checkpointPath
-        do { try controller.prepareCheckpointDestination() } catch { throw CLIError(description: "\(error)") }
+        do { try CheckpointDestination.prepare(checkpointPath) } catch { throw CLIError(description: "\(error)") }
         let metricsWriter = try metrics.map { try MetricsWriter(path: $0) }
         let spec = net.spec
         let splits: DatasetSplits
@@ -141,9 +140,12 @@ struct TrainCommand: ParsableCommand {
                   + (resume.map { ", checkpoint \($0) unchanged" } ?? ", no checkpoint written"))
             return
         }
+        if bnSamples == nil { run.training.bnSamples = min(run.training.bnSamples, splits.train.count) }
         let scheduler = try threads.pool()
+        let controller: RunController
         let trainer: Trainer
         do {
+            controller = try RunController(options: run, stop: stop)
             trainer = try controller.makeTrainer(train: splits.train, test: splits.test, scheduler: scheduler)
         } catch {
             throw CLIError(description: "\(error)")

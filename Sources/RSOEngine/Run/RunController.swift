@@ -1,7 +1,7 @@
 import Foundation
 
-/// Drives a training run the same way for the CLI and for library users: validated options, a
-/// checkpoint destination checked before any work, stop requests honoured at every phase,
+/// Drives a training run the same way for the CLI and for library users: validated options, stop
+/// requests honoured at every phase,
 /// checkpoints on a timer, at each cycle end and at exit, and one policy for what happens at exit.
 ///
 /// Exit policy:
@@ -24,12 +24,8 @@ public final class RunController {
         self.stop = stop
     }
 
-    /// Checks that the checkpoint can be written (creating its directory); call before loading data.
-    public func prepareCheckpointDestination() throws {
-        try CheckpointDestination.prepare(options.checkpointPath)
-    }
-
-    /// A fresh trainer, or the run saved in `options.resume`, set up for this controller.
+    /// A fresh trainer, or the run saved in `options.resume`, set up for this controller. (Check the
+    /// checkpoint destination with `CheckpointDestination.prepare` before loading data.)
     public func makeTrainer(train: Dataset, test: Dataset, scheduler: ChunkScheduler,
                             network: NetworkSpec? = nil) throws -> Trainer {
         let trainer: Trainer

@@ -17,7 +17,7 @@ extension Trainer {
         } else {
             let trials = unitTrials(s.unit)
             if !(0...trials).contains(s.position) {
-                return ["state position \(s.position) is outside 0…\(trials) (trials of unit \(s.unit))"]
+                return ["state position \(s.position) is outside 0…\(trials) (the trials of unit \(s.unit), \(unitLayer(s.unit).map { parameters.network.layers[$0].name } ?? "network"))"]
             }
             if options.batchReuse > 1, s.position % options.batchReuse != 0, s.position != trials {
                 problems.append("state position \(s.position) is inside a batch of --batch-reuse \(options.batchReuse) (checkpoints are only written between batches)")

@@ -190,7 +190,7 @@ public final class Trainer {
                     if !decision.keptLoss.isFinite {
                         // Nothing was changed (a non-finite candidate is never accepted over a
                         // finite W), but W itself fails: stop before the counters take it in.
-                        nonFiniteLoss = "the loss of the current weights is \(decision.keptLoss) on the batch of trial \(state.position + 1) of cycle \(state.cycle + 1) \(info.name) (trial \(state.trials + 1) of the run); candidates W+Δ \(decision.lossPlus), W−Δ \(decision.lossMinus)"
+                        nonFiniteLoss = "the loss of the current weights is \(decision.keptLoss) on the batch of trial \(state.position + 1) of \(info.name) in cycle \(state.cycle + 1) (trial \(state.trials + 1) of the run); candidates W+Δ \(decision.lossPlus), W−Δ \(decision.lossMinus)"
                         return .nonFiniteLoss
                     }
                     state.unitCounters.record(decision)
