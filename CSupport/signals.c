@@ -19,12 +19,17 @@ static void record_stop(int sig) {
         _exit(128 + sig);
     }
     stop_signal = sig;
+    static const char msg[] = "\nstop requested: stopping at the next safe point (a second signal exits at once)\n";
+    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)ignored;
 }
 
 void cs_install_stop_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = record_stop;
+    // Interrupted system calls resume: the stop is acted on by polling, never by a failed call.
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

@@ -93,6 +93,9 @@ struct TrainCommand: ParsableCommand {
         if maxTrials != nil && maxTrialsOldSpelling != nil {
             throw ValidationError("--max-weights is the old spelling of --max-trials; give only one")
         }
+        if let m = maxTrialsOldSpelling, m < 1 {
+            throw ValidationError("--max-weights (now --max-trials) must be at least 1, got \(m)")
+        }
         do { try runOptions.validate() } catch { throw ValidationError("\(error)") }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RSOEngine
 import XCTest
 @testable import RSOCLI
 
@@ -76,9 +77,62 @@ extension CLIParsingTests {
     func testTrainRejectsNonsenseNumbers() throws {
         for (flag, value) in [("--batch", "0"), ("--cycles", "0"), ("--sigma-final-ratio", "0"), ("--sigma-scale", "-1"),
                               ("--weight-decay", "-0.1"), ("--eval-every", "0"), ("--checkpoint-every", "0"),
-                              ("--max-weights", "0"), ("--bn-samples", "0")] {
+                              ("--max-trials", "0"), ("--max-weights", "0"), ("--bn-samples", "0")] {
             let msg = try XCTUnwrap(errorMessage(["train", flag, value]), flag)
             XCTAssertTrue(msg.contains(flag), msg)
         }
+    }
+}
+
+/// Issue 13 item 2: no flag accepts NaN or ±Inf (they passed validation, trained to the end and then
+/// made the checkpoint unwritable).
+extension CLIParsingTests {
+    func testTrainRejectsNonFiniteNumbers() throws {
+        for flag in ["--sigma-scale", "--sigma-final-ratio", "--weight-decay", "--checkpoint-every"] {
+            for value in ["nan", "inf", "-inf"] {
+                let msg = try XCTUnwrap(errorMessage(["train", flag + "=" + value]), "\(flag) \(value)")
+                XCTAssertTrue(msg.contains(flag), msg)
+            }
+        }
+    }
+
+    /// One name per concept: --max-trials and --trial-eval; the old spellings still parse (hidden).
+    func testOldSpellingsStillParseAsTheNewNames() throws {
+        let old = try XCTUnwrap(RSOCommand.parseAsRoot(["train", "--max-weights", "7", "--eval", "full"]) as? TrainCommand)
+        XCTAssertEqual(old.runOptions.maxTrials, 7)
+        XCTAssertEqual(old.options.evaluation, .full)
+        let new = try XCTUnwrap(RSOCommand.parseAsRoot(["train", "--max-trials", "7", "--trial-eval", "full"]) as? TrainCommand)
+        XCTAssertEqual(new.runOptions.maxTrials, 7)
+        XCTAssertEqual(new.options.evaluation, .full)
+        XCTAssertNotNil(errorMessage(["train", "--max-trials", "7", "--max-weights", "7"]))
+        XCTAssertNotNil(errorMessage(["train", "--trial-eval", "full", "--eval", "full"]))
+        let help = TrainCommand.helpMessage()
+        XCTAssertTrue(help.contains("--max-trials") && help.contains("--trial-eval"), help)
+        XCTAssertFalse(help.contains("--max-weights") || help.contains("--eval <"), help)
+    }
+
+    /// One default per concept: the benchmark measures the trial path training runs.
+    func testBenchTrialMeasuresWhatTrainRuns() throws {
+        let train = try XCTUnwrap(RSOCommand.parseAsRoot(["train"]) as? TrainCommand)
+        let bench = try XCTUnwrap(RSOCommand.parseAsRoot(["bench", "trial"]) as? BenchTrialCommand)
+        XCTAssertEqual(bench.evaluation.rawValue, train.options.evaluation.rawValue)
+        XCTAssertEqual(train.options.evaluation, .incremental)
+    }
+
+    /// Issue 13 item 7: more pinned workers than hardware threads made no progress.
+    func testThreadsBeyondHardwareThreadsAreRefused() throws {
+        let most = try XCTUnwrap(MachineInfo.maxThreads)
+        let msg = try XCTUnwrap(errorMessage(["train", "--threads", "\(most + 1)"]))
+        XCTAssertTrue(msg.contains("--threads") && msg.contains("at most \(most)"), msg)
+        XCTAssertNil(errorMessage(["train", "--threads", "\(most)"]))
+    }
+
+    /// Issue 13 item 5: the printed resume command is one word per argument for a POSIX shell.
+    func testShellQuoting() {
+        XCTAssertEqual(shellQuoted("runs/a-1.safetensors"), "runs/a-1.safetensors")
+        XCTAssertEqual(shellQuoted("my run.safetensors"), "'my run.safetensors'")
+        XCTAssertEqual(shellQuoted("it's"), "'it'\\''s'")
+        XCTAssertEqual(shellQuoted(""), "''")
+        XCTAssertEqual(shellQuoted("$HOME;rm"), "'$HOME;rm'")
     }
 }
