@@ -192,7 +192,7 @@ struct TrainCommand: ParsableCommand {
             let kept = controller.lastCheckpoint.map { "the last good checkpoint is \($0.path) (after \($0.trials) trials)" }
                 ?? resume.map { "the checkpoint \($0) it resumed from is unchanged" }
                 ?? "no checkpoint was written"
-            FileHandle.standardError.write(Data("Error: training stopped: \(outcome.detail ?? "non-finite loss"); \(kept). Lower --sigma-scale or check the data and weights.\n".utf8))
+            FileHandle.standardError.write(Data("Error: training stopped on a non-finite loss: \(outcome.detail ?? ""); \(kept). Lower --sigma-scale or check the data and weights.\n".utf8))
             throw ExitCode(Self.nonFiniteLossExitCode)
         }
         if outcome.reason != .interrupted, let last = trainer.evaluations.last {
