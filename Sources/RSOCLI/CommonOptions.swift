@@ -21,11 +21,11 @@ public struct DataOptions: ParsableArguments {
 
     public init() {}
 
-    public func load(for net: NetworkSpec) throws -> DatasetSplits {
+    public func load(for net: NetworkSpec, stop: StopRequest? = nil) throws -> DatasetSplits {
         let format = NetworkZoo.datasetFormat(for: net)
         let dir = try DatasetSplits.resolveDirectory(flag: dataDir, environment: ProcessInfo.processInfo.environment,
                                                      format: format)
-        return try DatasetSplits.load(format: format, directory: dir)
+        return try DatasetSplits.load(format: format, directory: dir, stop: stop)
     }
 }
 

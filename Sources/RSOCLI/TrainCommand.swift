@@ -137,11 +137,14 @@ struct TrainCommand: ParsableCommand {
         let metricsWriter = try metrics.map { try MetricsWriter(path: $0) }
         let spec = net.spec
         let splits: DatasetSplits
-        do { splits = try data.load(for: spec) } catch { throw CLIError(description: "\(error)") }
-        if let signal = stop.signal {
-            print("stopped by signal \(signal) while loading data; nothing trained"
+        do {
+            splits = try data.load(for: spec, stop: stop)
+        } catch is RunStopped {
+            print("stopped by signal \(stop.signal ?? 0) while loading data; nothing trained"
                   + (resume.map { ", checkpoint \($0) unchanged" } ?? ", no checkpoint written"))
             return
+        } catch {
+            throw CLIError(description: "\(error)")
         }
         if bnSamples == nil { run.training.bnSamples = min(run.training.bnSamples, splits.train.count) }
         let scheduler = try threads.pool()

@@ -36,7 +36,7 @@ final class TrainingConsole: TrainingObserver {
         lastDraw = .distantPast
     }
 
-    func stepFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {
+    func trialFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {
         let now = Date()
         let every: Double = style == .bar ? 0.25 : 10
         guard now.timeIntervalSince(lastDraw) >= every || position == info.trials else { return }

@@ -35,3 +35,9 @@ public final class StopRequest: Sendable {
         return s == 0 ? nil : s
     }
 }
+
+/// Thrown by a phase that honoured a stop request before it had a result (data loading).
+public struct RunStopped: Error, CustomStringConvertible, Sendable {
+    public var phase: String
+    public var description: String { "stopped while \(phase)" }
+}

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// A cycle visits units in order — the parameter layers from the classifier back to the input
 /// (weight and layer sampling) or the whole network (network sampling) — and runs each unit's
-/// steps. A weight step draws a fresh batch and a Δ, evaluates W, W+Δ and W−Δ on that batch and
+/// trials. A weight trial draws a fresh batch and a Δ, evaluates W, W+Δ and W−Δ on that batch and
 /// keeps the lowest objective (a tie keeps W). Every random draw comes from seeded streams whose
 /// state is checkpointed, so a resumed run ends with the same weights, bit for bit.
 public final class Trainer {
@@ -46,14 +46,14 @@ public final class Trainer {
     let jointDelta: UnsafeMutableBufferPointer<Float>
     var cache: ActivationCache?
     let bnSteps: [Int]
-    /// Every parameter layer, for network-level joint steps (built once, not per step).
+    /// Every parameter layer, for network-level joint trials (built once, not per trial).
     let allLayers: [Int]
     let clock = ContinuousClock()
     var processStart: ContinuousClock.Instant
     /// Incremental trials (`options.evaluation == .incremental`), built on first use.
     lazy var incremental = IncrementalEvaluator(executor: executor)
     lazy var costModel = IncrementalCostModel(network: parameters.network)
-    /// FLOPs this process executed in weight steps, per trial kind (full-count conventions).
+    /// FLOPs this process executed in weight trials, per trial kind (full-count conventions).
     public internal(set) var trialWork = TrialWorkCounter()
     /// Batch reuse (`options.batchReuse` > 1): the executor's W activations belong to the batch of
     /// the current reuse group and to the current weights.
@@ -171,7 +171,7 @@ public final class Trainer {
             var cycleStart = clock.now
             while state.unit < unitCount {
                 let u = state.unit
-                let steps = unitTrials(u)
+                let trials = unitTrials(u)
                 if stop.isRequested || shouldStop() { return .interrupted }
                 if let m = maxTrials, ranHere >= m { return .trialLimit }
                 let info = prepareUnit(u)
@@ -180,7 +180,7 @@ public final class Trainer {
                 observer?.unitStarted(info)
                 let unitStart = clock.now
                 let firstPosition = state.position
-                while state.position < steps {
+                while state.position < trials {
                     // With batch reuse a run stops only between batches, so a checkpoint never
                     // holds a half-used batch (a resumed run then draws exactly what this one would).
                     let betweenBatches = options.batchReuse <= 1 || state.position % options.batchReuse == 0
@@ -202,15 +202,15 @@ public final class Trainer {
                     state.position += 1
                     state.trials += 1
                     ranHere += 1
-                    observer?.stepFinished(info, position: state.position, decision: decision, totalTrials: state.trials)
+                    observer?.trialFinished(info, position: state.position, decision: decision, totalTrials: state.trials)
                     if options.batchReuse <= 1 || state.position % options.batchReuse == 0 { safePoint(self) }
                 }
                 let dt = seconds(clock.now - unitStart)
                 let c = state.unitCounters
                 observer?.unitFinished(UnitSummary(
-                    cycle: state.cycle + 1, layer: info.name, trials: steps, trainLoss: c.meanLoss,
+                    cycle: state.cycle + 1, layer: info.name, trials: trials, trainLoss: c.meanLoss,
                     acceptPlus: c.plus, acceptMinus: c.minus, kept: c.kept,
-                    trialsPerSecond: dt > 0 ? Double(steps - firstPosition) / dt : 0, elapsed: elapsed, sigma: info.sigma))
+                    trialsPerSecond: dt > 0 ? Double(trials - firstPosition) / dt : 0, elapsed: elapsed, sigma: info.sigma))
                 cache = nil
                 state.unit += 1
                 state.position = 0

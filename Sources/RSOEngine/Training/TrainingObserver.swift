@@ -1,8 +1,8 @@
 /// What a run reports, as it happens. The CLI draws progress and writes metrics from these.
 public protocol TrainingObserver: AnyObject {
     func unitStarted(_ info: UnitInfo)
-    /// After every step; cheap implementations only (throttle inside).
-    func stepFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int)
+    /// After every trial; cheap implementations only (throttle inside).
+    func trialFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int)
     func unitFinished(_ summary: UnitSummary)
     func cycleFinished(_ summary: CycleSummary)
     func evaluated(_ record: EvaluationRecord)
@@ -12,7 +12,7 @@ public protocol TrainingObserver: AnyObject {
 
 public extension TrainingObserver {
     func unitStarted(_ info: UnitInfo) {}
-    func stepFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {}
+    func trialFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {}
     func unitFinished(_ summary: UnitSummary) {}
     func cycleFinished(_ summary: CycleSummary) {}
     func evaluated(_ record: EvaluationRecord) {}

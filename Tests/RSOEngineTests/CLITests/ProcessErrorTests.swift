@@ -46,6 +46,13 @@ final class ProcessErrorTests: XCTestCase {
         st.tensors[i] = make(st.tensors[i])
     }
 
+    private func setFloats(_ st: inout SafeTensors, _ name: String, _ values: [Float]) throws {
+        try replace(&st, name) { t in
+            SafeTensors.Tensor(name: t.name, dtype: .f32, shape: t.shape,
+                               bytes: values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) })
+        }
+    }
+
     // MARK: Errors after the worker pool started (were SIGABRT "unowned reference" crashes)
 
     func testBatchLargerThanTheTrainingSetIsAnErrorNotACrash() throws {
@@ -91,10 +98,7 @@ final class ProcessErrorTests: XCTestCase {
         try rewrite(ckpt) { st in
             var w = try st.floats("conv2.weight")
             w[3] = .nan
-            try replace(&st, "conv2.weight") { t in
-                SafeTensors.Tensor(name: t.name, dtype: .f32, shape: t.shape, bytes: w.flatMap { v in
-                    withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) })
-            }
+            try setFloats(&st, "conv2.weight", w)
         }
         try assertFails(train(ckpt, ["--resume", ckpt]), status: 1, containing: ["conv2.weight", "non-finite", "index 3"])
     }
@@ -104,11 +108,7 @@ final class ProcessErrorTests: XCTestCase {
     func testNonFiniteLossStopsKeepsTheCheckpointAndSaysWhy() throws {
         let ckpt = try checkpoint()
         try rewrite(ckpt) { st in
-            let w = try st.floats("fc.weight").map { _ in Float(3e38) }
-            try replace(&st, "fc.weight") { t in
-                SafeTensors.Tensor(name: t.name, dtype: .f32, shape: t.shape, bytes: w.flatMap { v in
-                    withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) })
-            }
+            try setFloats(&st, "fc.weight", try st.floats("fc.weight").map { _ in Float(3e38) })
         }
         let before = try CheckpointFixtures.contents(ckpt)
         let metrics = DataFixtures.path(dir, "m.jsonl")
@@ -136,23 +136,24 @@ final class ProcessErrorTests: XCTestCase {
                         containing: ["same training set", "content differs", "fingerprint"])
     }
 
-    func testOutOfRangePositionIsRefused() throws {
+    /// A checkpoint after 5 trials whose state JSON has `field` set to `value`.
+    private func checkpoint(withState field: String, _ value: Int) throws -> String {
         let ckpt = try checkpoint()
         try rewrite(ckpt) { st in
             let state = try XCTUnwrap(st.metadata["state"])
-            st.metadata["state"] = state.replacingOccurrences(of: "\"position\":5", with: "\"position\":99999999")
+            st.metadata["state"] = state.replacingOccurrences(of: "\"\(field)\":5", with: "\"\(field)\":\(value)")
             XCTAssertNotEqual(st.metadata["state"], state)
         }
+        return ckpt
+    }
+
+    func testOutOfRangePositionIsRefused() throws {
+        let ckpt = try checkpoint(withState: "position", 99999999)
         try assertFails(train(ckpt, ["--resume", ckpt]), status: 1, containing: ["position 99999999", "outside"])
     }
 
     func testInconsistentTrialCountIsRefused() throws {
-        let ckpt = try checkpoint()
-        try rewrite(ckpt) { st in
-            let state = try XCTUnwrap(st.metadata["state"])
-            st.metadata["state"] = state.replacingOccurrences(of: "\"trials\":5", with: "\"trials\":7")
-            XCTAssertNotEqual(st.metadata["state"], state)
-        }
+        let ckpt = try checkpoint(withState: "trials", 7)
         try assertFails(train(ckpt, ["--resume", ckpt]), status: 1, containing: ["trials 7", "expected 5"])
     }
 

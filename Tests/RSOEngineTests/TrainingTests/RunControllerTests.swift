@@ -148,6 +148,18 @@ final class RunControllerTests: XCTestCase {
         XCTAssertTrue(problems.contains { $0.contains("index 1000000") }, "\(problems)")
     }
 
+    /// Data loading honours a stop between the splits (it takes seconds on the real sets).
+    func testStopDuringDataLoadingThrowsRunStopped() throws {
+        let dir = try DataFixtures.idxDirectory(train: 30, test: 10)
+        defer { DataFixtures.remove(dir) }
+        XCTAssertEqual(try DatasetSplits.load(format: .idx, directory: dir, stop: StopRequest()).train.count, 30)
+        let stop = StopRequest()
+        stop.request()
+        XCTAssertThrowsError(try DatasetSplits.load(format: .idx, directory: dir, stop: stop)) { error in
+            XCTAssertTrue(error is RunStopped, "\(error)")
+        }
+    }
+
     func testDatasetIdentityTellsContentApart() {
         let a = tinyData(count: 96, seed: 1), b = tinyData(count: 96, seed: 3)
         XCTAssertNil(DatasetIdentity(of: a).mismatch(checkpoint: DatasetIdentity(of: a)))
