@@ -1,5 +1,5 @@
 import ArgumentParser
-import RSOEngine
+@testable import RSOEngine
 import XCTest
 @testable import RSOCLI
 
@@ -134,5 +134,33 @@ extension CLIParsingTests {
         XCTAssertEqual(shellQuoted("it's"), "'it'\\''s'")
         XCTAssertEqual(shellQuoted(""), "''")
         XCTAssertEqual(shellQuoted("$HOME;rm"), "'$HOME;rm'")
+    }
+}
+
+/// Issue 13 item 2: a NaN loss made the metrics file drop its eval and end records silently.
+final class MetricsWriterTests: XCTestCase {
+    func testNonFiniteNumbersAreWrittenAsNull() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rso-metrics-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try MetricsWriter(path: path)
+        writer.write(kind: "eval", EvaluationRecord(cycle: 3, testAccuracy: 0.1, testLoss: .nan, samples: 50, elapsed: .infinity))
+        writer.write(kind: "end", EndRecord(reason: "non-finite-loss", error: "loss nan", signal: nil, trials: 7, cycle: 3,
+                                            elapsed: 1, peakResidentBytes: 1, testAccuracy: 0.1, testLoss: -.infinity))
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        let records = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(records.map { $0["kind"] as? String }, ["eval", "end"])
+        XCTAssertTrue(records[0]["test_loss"] is NSNull && records[0]["elapsed"] is NSNull, "\(records[0])")
+        XCTAssertEqual(records[0]["cycle"] as? Int, 3)
+        XCTAssertTrue(records[1]["test_loss"] is NSNull, "\(records[1])")
+        XCTAssertEqual(records[1]["reason"] as? String, "non-finite-loss")
+    }
+
+    /// The exit statuses are documented where users look.
+    func testTrainHelpDocumentsExitStatus() {
+        let help = TrainCommand.helpMessage()
+        for fragment in ["Exit status", "0 finished", "1 error", "3 the loss became", "64 invalid", "128+N"] {
+            XCTAssertTrue(help.contains(fragment), "missing \(fragment) in \(help)")
+        }
     }
 }
