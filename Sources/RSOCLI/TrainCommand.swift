@@ -61,10 +61,7 @@ struct TrainCommand: ParsableCommand {
     var cache: OnOff = .on
     @Option(name: .long, help: "Training samples for BN population statistics (test evaluation, cache); at most the training set. Default: 10000, or the whole training set when smaller.")
     var bnSamples: Int?
-    @Option(name: .long, help: "How a trial's W±Δ are evaluated: incremental (recompute only what the weight touches) or full (the reference).")
-    var trialEval: EvaluationPath?
-    @Option(name: .customLong("eval"), help: .hidden)
-    var trialEvalOldSpelling: EvaluationPath?
+    @OptionGroup var trialEval: TrialEvalOption<EvaluationPath>
     @Option(name: .long, help: "Keep one batch for K consecutive trials (1: a fresh batch per weight, the paper).")
     var batchReuse: Int = 1
 
@@ -87,9 +84,6 @@ struct TrainCommand: ParsableCommand {
     var progress: ProgressStyle = .auto
 
     func validate() throws {
-        if trialEval != nil && trialEvalOldSpelling != nil {
-            throw ValidationError("--eval is the old spelling of --trial-eval; give only one")
-        }
         if maxTrials != nil && maxTrialsOldSpelling != nil {
             throw ValidationError("--max-weights is the old spelling of --max-trials; give only one")
         }
@@ -113,7 +107,7 @@ struct TrainCommand: ParsableCommand {
         o.cache = cache == .on
         o.seed = seed
         if let bnSamples { o.bnSamples = bnSamples }
-        o.evaluation = trialEval ?? trialEvalOldSpelling ?? o.evaluation
+        o.evaluation = trialEval.value ?? o.evaluation
         o.batchReuse = batchReuse
         return o
     }
@@ -147,7 +141,7 @@ struct TrainCommand: ParsableCommand {
             throw CLIError(description: "\(error)")
         }
         if bnSamples == nil { run.training.bnSamples = min(run.training.bnSamples, splits.train.count) }
-        let scheduler = try threads.pool()
+        let scheduler = try threads.makeScheduler()
         let controller: RunController
         let trainer: Trainer
         do {
@@ -163,7 +157,7 @@ struct TrainCommand: ParsableCommand {
         let o = trainer.options
         console.header([
             "rso train \(spec.name) on \(splits.directory): train \(splits.train.count), test \(splits.test.count)",
-            "batch \(o.batch), cycles \(o.cycles), seed \(o.seed), threads \(scheduler.workers) (pinned, NUMA \(threads.numa.rawValue)), sampling \(o.sampling.rawValue), update \(o.update.rawValue), order \(o.order.rawValue), delta \(o.delta.rawValue), cache \(cache.rawValue), trial eval \(o.evaluation.rawValue), batch reuse \(o.batchReuse), weight decay \(o.weightDecay)",
+            "batch \(o.batch), cycles \(o.cycles), seed \(o.seed), \(threads.describe(scheduler)), sampling \(o.sampling.rawValue), update \(o.update.rawValue), order \(o.order.rawValue), delta \(o.delta.rawValue), cache \(cache.rawValue), trial eval \(o.evaluation.rawValue), batch reuse \(o.batchReuse), weight decay \(o.weightDecay)",
             "|W| = \(grouped(model.weights)), \(grouped(trainer.trialsPerCycle)) trials per cycle; checkpoint \(checkpointPath)"
                 + (resume.map { "; resumed from \($0) at cycle \(trainer.state.cycle + 1), trial \(trainer.state.trials)" } ?? ""),
         ])
