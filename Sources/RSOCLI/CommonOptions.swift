@@ -56,9 +56,6 @@ public struct ThreadOptions: ParsableArguments {
         if let t = threads, t < 1 || t > 4096 {
             throw ValidationError("--threads must be between 1 and 4096, got \(t)")
         }
-        if let t = threads, let most = MachineInfo.maxThreads, t > most {
-            throw ValidationError("--threads \(t) exceeds this machine's \(most) hardware threads (pinned workers wait for each other, so more would stall); use at most \(most)")
-        }
         if scheduler == .openmp, numa != nil {
             throw ValidationError("--numa applies to --scheduler pool; an OpenMP team is placed by OMP_PLACES / OMP_PROC_BIND")
         }
@@ -71,8 +68,12 @@ public struct ThreadOptions: ParsableArguments {
         ThreadPlan.make(cores: try MachineInfo.cores(), threads: threads, numa: numaAware)
     }
 
-    /// The scheduler these options select; `pin` binds pool workers to their cores.
+    /// The scheduler these options select; `pin` binds pool workers to their cores. Refuses more
+    /// threads than the machine has hardware threads (`rso info` may still describe such a plan).
     public func makeScheduler(pin: Bool = true) throws -> ChunkScheduler {
+        if let t = threads, let most = MachineInfo.maxThreads, t > most {
+            throw ValidationError("--threads \(t) exceeds this machine's \(most) hardware threads (workers wait for each other at every parallel step, so more would stall); use at most \(most)")
+        }
         switch scheduler {
         case .pool:
             return WorkerPool(plan: try plan(), pin: pin)

@@ -129,6 +129,7 @@ struct TrainCommand: ParsableCommand {
         let checkpointPath = run.checkpointPath
         do { try CheckpointDestination.prepare(checkpointPath) } catch { throw CLIError(description: "\(error)") }
         let metricsWriter = try metrics.map { try MetricsWriter(path: $0) }
+        let scheduler = try threads.makeScheduler()
         let spec = net.spec
         let splits: DatasetSplits
         do {
@@ -141,7 +142,6 @@ struct TrainCommand: ParsableCommand {
             throw CLIError(description: "\(error)")
         }
         if bnSamples == nil { run.training.bnSamples = min(run.training.bnSamples, splits.train.count) }
-        let scheduler = try threads.makeScheduler()
         let controller: RunController
         let trainer: Trainer
         do {

@@ -119,13 +119,6 @@ extension CLIParsingTests {
         XCTAssertEqual(train.options.evaluation, .incremental)
     }
 
-    /// Issue 13 item 7: more pinned workers than hardware threads made no progress.
-    func testThreadsBeyondHardwareThreadsAreRefused() throws {
-        let most = try XCTUnwrap(MachineInfo.maxThreads)
-        let msg = try XCTUnwrap(errorMessage(["train", "--threads", "\(most + 1)"]))
-        XCTAssertTrue(msg.contains("--threads") && msg.contains("at most \(most)"), msg)
-        XCTAssertNil(errorMessage(["train", "--threads", "\(most)"]))
-    }
 
     /// Issue 13 item 5: the printed resume command is one word per argument for a POSIX shell.
     func testShellQuoting() {

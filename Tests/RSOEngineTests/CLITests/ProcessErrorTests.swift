@@ -184,6 +184,15 @@ final class ProcessErrorTests: XCTestCase {
                         containing: ["--bn-samples", "300", "301"])
     }
 
+    /// More workers than hardware threads made no progress (`--threads 1000` on 2 cores); refused
+    /// before any data is read. (`rso info` may still describe such a plan.)
+    func testThreadsBeyondHardwareThreadsAreRefused() throws {
+        let most = try XCTUnwrap(MachineInfo.maxThreads)
+        var args = train(DataFixtures.path(dir, "c.safetensors"))
+        args[args.count - 1] = "\(most + 1)"
+        try assertFails(args, status: 64, containing: ["--threads \(most + 1)", "at most \(most)"])
+    }
+
     func testNonFiniteFlagIsAUsageError() throws {
         try assertFails(train(DataFixtures.path(dir, "c.safetensors"), ["--sigma-scale", "inf"]), status: 64,
                         containing: ["--sigma-scale", "inf"])
