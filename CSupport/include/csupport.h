@@ -172,8 +172,9 @@ int cs_read_file_bounded(const char *path, size_t max_len, int gunzip, uint8_t *
 void cs_free(void *p);
 
 // MARK: - Stop signals
-// Installs SIGINT/SIGTERM handlers that only record the signal, so a long run can finish the
-// step in flight, checkpoint and exit cleanly. cs_stop_signal() returns the signal (0: none).
+// Installs SIGINT/SIGTERM handlers: the first only records the signal, so a long run can stop at
+// a safe point, checkpoint and exit cleanly; a second exits the process at once with 128 + signal.
+// cs_stop_signal() returns the first signal (0: none).
 void cs_install_stop_signals(void);
 int cs_stop_signal(void);
 

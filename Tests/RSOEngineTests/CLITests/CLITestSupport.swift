@@ -8,10 +8,25 @@ var rsoExecutable: URL {
         .appendingPathComponent("rso")
 }
 
-func runRSO(_ args: [String], interruptAfter: TimeInterval? = nil) throws -> (status: Int32, output: String) {
+struct RSORun {
+    var status: Int32
+    /// .uncaughtSignal when the process died of a signal (a crash, or a kill).
+    var reason: Process.TerminationReason
+    var output: String
+}
+
+/// Runs rso to the end; stdout and stderr together.
+func runRSO(_ args: [String]) throws -> (status: Int32, output: String) {
+    let r = try runRSO(args) { _, _ in }
+    return (r.status, r.output)
+}
+
+/// Runs rso, handing each line of its output to `onLine` as it arrives, with the process (to
+/// signal it on an event rather than after a delay).
+func runRSO(_ args: [String], onLine: (String, Process) -> Void) throws -> RSORun {
     guard FileManager.default.isExecutableFile(atPath: rsoExecutable.path) else {
         XCTFail("rso executable not built next to the tests (\(rsoExecutable.path))")
-        return (-1, "")
+        return RSORun(status: -1, reason: .exit, output: "")
     }
     let p = Process()
     p.executableURL = rsoExecutable
@@ -20,13 +35,20 @@ func runRSO(_ args: [String], interruptAfter: TimeInterval? = nil) throws -> (st
     p.standardOutput = out
     p.standardError = out
     try p.run()
-    if let t = interruptAfter {
-        Thread.sleep(forTimeInterval: t)
-        p.interrupt()  // SIGINT
+    var all = Data()
+    var pending = Data()
+    while true {
+        let chunk = out.fileHandleForReading.availableData
+        if chunk.isEmpty { break }  // EOF
+        all.append(chunk)
+        pending.append(chunk)
+        while let nl = pending.firstIndex(of: 0x0A) {
+            onLine(String(decoding: pending[pending.startIndex..<nl], as: UTF8.self), p)
+            pending.removeSubrange(pending.startIndex...nl)
+        }
     }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    return RSORun(status: p.terminationStatus, reason: p.terminationReason, output: String(decoding: all, as: UTF8.self))
 }
 
 /// Runs a program found on PATH (`arguments[0]`) and returns its exit status and its stdout and
