@@ -113,3 +113,104 @@ void cs_conv2d_backward_weight_cnhw_f32__sgemm(const float *x, const float *dy, 
         }
     }
 }
+
+// MARK: - Direct weight gradient (no BLAS)
+//
+// Why: the weight gradient is a skinny product (Cout × Cin·k² outputs, each a sum over all P
+// pixels of the chunk), and OpenBLAS picks a generic SSE kernel on CPUs it does not recognise;
+// this loop nest needs no BLAS and reaches a good fraction of the FMA peak on any AVX2 machine.
+// Layout: per call, dy is copied to dyp[co][s][H][Wv] and x to a zero-padded xp[ci][s][H + 2p][Wx]
+// (Wv = 8·⌈W/8⌉, Wx = Wv + 2p: every tap of every 8-pixel vector is an in-bounds load, the pad
+// lanes of dyp are 0 so they add nothing). Then for each pair of output channels, input channel
+// and kernel row ky: 2 × (up to 3) vector accumulators (one per kx) run over every (s, y, vector)
+// of the chunk: 2 + 3 loads per 6 FMAs, all in registers (GCC/clang vector extensions, portable
+// C). Each accumulator is reduced lane 0…7 at the end. Deterministic: the order depends only on
+// the shape. Accuracy: each entry is a float sum of ≤ P products, |Δ| ≤ γ_P·Σ|dy·x|.
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v8f_u __attribute__((vector_size(32), aligned(4)));  // unaligned loads
+
+static inline v8f load8(const float *p) { return *(const v8f_u *)p; }
+static inline float hsum8(v8f v) {
+    return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+}
+
+long cs_conv2d_backward_weight_direct_scratch_floats(int Cin, int Cout, int n, int H, int W, int k) {
+    if (Cin <= 0 || Cout <= 0 || n <= 0 || H <= 0 || W <= 0 || k <= 0) return 0;
+    const long Wv = (W + 7) / 8 * 8, Wx = Wv + 2 * (k / 2), Hx = H + 2 * (k / 2);
+    return (long)Cout * n * H * Wv + (long)Cin * n * Hx * Wx;
+}
+
+// Accumulates taps (ky, kx0 … kx0 + nk − 1) of output channels co … co + nco − 1 for input channel
+// ci over the chunk; writes the sums into dw. nco ∈ {1, 2}, nk ∈ {1, 2, 3} (constants after inlining).
+static inline __attribute__((always_inline)) void wgrad_block(
+    const float *dyp, const float *xp, int nco, int nk, int co, int ci, int ky, int kx0, int Cin, int n,
+    int H, int k, long Wv, long Wx, long Hx, float *dw) {
+    v8f a0[3] = {{0}, {0}, {0}}, a1[3] = {{0}, {0}, {0}};
+    const long dplane = (long)n * H * Wv;
+    const int nv = (int)(Wv / 8);
+    for (int s = 0; s < n; s++) {
+        for (int y = 0; y < H; y++) {
+            const float *d0 = dyp + (long)co * dplane + ((long)s * H + y) * Wv;
+            const float *d1 = d0 + dplane;
+            const float *r = xp + (((long)ci * n + s) * Hx + y + ky) * Wx + kx0;
+            for (int v = 0; v < nv; v++) {
+                const v8f g0 = load8(d0 + 8 * v);
+                const v8f g1 = nco > 1 ? load8(d1 + 8 * v) : g0;
+                for (int t = 0; t < nk; t++) {
+                    const v8f xv = load8(r + 8 * v + t);
+                    a0[t] += g0 * xv;
+                    if (nco > 1) a1[t] += g1 * xv;
+                }
+            }
+        }
+    }
+    for (int t = 0; t < nk; t++) {
+        dw[(((long)co * Cin + ci) * k + ky) * k + kx0 + t] = hsum8(a0[t]);
+        if (nco > 1) dw[(((long)(co + 1) * Cin + ci) * k + ky) * k + kx0 + t] = hsum8(a1[t]);
+    }
+}
+
+void cs_conv2d_backward_weight_cnhw_f32__direct(const float *x, const float *dy, int Cin, int Cout,
+                                                int n, int H, int W, int k, float *dw,
+                                                float *scratch) {
+    if (Cin <= 0 || Cout <= 0 || k <= 0) return;
+    if (n <= 0 || H <= 0 || W <= 0) {
+        for (long i = 0; i < (long)Cout * Cin * k * k; i++) dw[i] = 0.0f;
+        return;
+    }
+    const int p = k / 2;
+    const long Wv = (W + 7) / 8 * 8, Wx = Wv + 2 * p, Hx = H + 2 * p;
+    float *dyp = scratch;
+    float *xp = scratch + (long)Cout * n * H * Wv;
+    for (long r = 0; r < (long)Cout * n * H; r++) {  // rows of dy, zero tail lanes
+        const float *src = dy + r * W;
+        float *dst = dyp + r * Wv;
+        for (int i = 0; i < W; i++) dst[i] = src[i];
+        for (long i = W; i < Wv; i++) dst[i] = 0.0f;
+    }
+    for (long i = 0; i < (long)Cin * n * Hx * Wx; i++) xp[i] = 0.0f;
+    for (long cs = 0; cs < (long)Cin * n; cs++)
+        for (int y = 0; y < H; y++) {
+            const float *src = x + (cs * H + y) * W;
+            float *dst = xp + (cs * Hx + y + p) * Wx + p;
+            for (int i = 0; i < W; i++) dst[i] = src[i];
+        }
+    for (int co = 0; co < Cout; co += 2) {
+        const int pair = co + 1 < Cout;
+        for (int ci = 0; ci < Cin; ci++)
+            for (int ky = 0; ky < k; ky++)
+                for (int kx0 = 0; kx0 < k; kx0 += 3) {
+                    const int nk = k - kx0 < 3 ? k - kx0 : 3;
+                    // Constant (nco, nk) per call so each copy is fully unrolled in registers.
+                    if (pair) {
+                        if (nk == 3) wgrad_block(dyp, xp, 2, 3, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
+                        else if (nk == 2) wgrad_block(dyp, xp, 2, 2, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
+                        else wgrad_block(dyp, xp, 2, 1, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
+                    } else {
+                        if (nk == 3) wgrad_block(dyp, xp, 1, 3, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
+                        else if (nk == 2) wgrad_block(dyp, xp, 1, 2, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
+                        else wgrad_block(dyp, xp, 1, 1, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
+                    }
+                }
+    }
+}

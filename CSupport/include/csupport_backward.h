@@ -95,6 +95,12 @@ void cs_conv2d_backward_weight_cnhw_f32__ref(const float *x, const float *dy, in
 void cs_conv2d_backward_weight_cnhw_f32__sgemm(const float *x, const float *dy, int Cin, int Cout,
                                                int n, int H, int W, int k, float *dw,
                                                float *scratch, long tile);
+// No BLAS: zero-padded copies of x and dy in scratch, then register-blocked vector sums
+// (backward_conv.c). Deterministic for a given shape. The engine's weight gradient.
+long cs_conv2d_backward_weight_direct_scratch_floats(int Cin, int Cout, int n, int H, int W, int k);
+void cs_conv2d_backward_weight_cnhw_f32__direct(const float *x, const float *dy, int Cin, int Cout,
+                                                int n, int H, int W, int k, float *dw,
+                                                float *scratch);
 
 #ifdef __cplusplus
 }

@@ -17,8 +17,6 @@ public final class BackwardPass {
     public let forward: ForwardExecutor
     /// Gradients of the last `run()`, one tensor per parameter tensor (same names and shapes).
     public let gradients: NetworkParameters
-    /// Pixels per im2col tile of the weight-gradient sgemm (the patch tile stays in L2).
-    public static let weightGradTile = 512
 
     private let plan: ForwardPlan
     private var net: NetworkSpec { plan.network }
@@ -59,7 +57,9 @@ public final class BackwardPass {
         totals = .allocate(capacity: 2 * widest)
         var floats = 1
         for (_, c) in net.convLayers {
-            floats = max(floats, c.fanIn * Self.weightGradTile,
+            floats = max(floats, cs_conv2d_backward_weight_direct_scratch_floats(
+                            Int32(c.inChannels), Int32(c.outChannels), Int32(forward.chunkSamples), Int32(c.height),
+                            Int32(c.width), Int32(c.kernel)),
                          cs_conv2d_backward_input_scratch_floats(Int32(c.inChannels), Int32(c.outChannels),
                                                                  Int32(forward.chunkSamples), Int32(c.height),
                                                                  Int32(c.width), Int32(c.kernel)))
@@ -224,8 +224,7 @@ public final class BackwardPass {
             if ref {
                 cs_conv2d_backward_weight_cnhw_f32__ref(x, dy, Cin, Cout, n, H, W, k, dw)
             } else {
-                cs_conv2d_backward_weight_cnhw_f32__sgemm(x, dy, Cin, Cout, n, H, W, k, dw, scratch[worker],
-                                                          Self.weightGradTile)
+                cs_conv2d_backward_weight_cnhw_f32__direct(x, dy, Cin, Cout, n, H, W, k, dw, scratch[worker])
             }
             guard needInput else { return }
             let dx = gradientChunk(tensor: step.input, chunk: c)

@@ -211,7 +211,7 @@ final class BackwardKernelTests: XCTestCase {
     func testConvBackwardWeight() {
         var rng = KernelRNG(seed: 107)
         for (cin, cout) in [(1, 1), (3, 16), (16, 16), (17, 5)] {
-            for k in [1, 3] {
+            for k in [1, 3, 5] {
                 for (n, h, w) in kernelChunkShapes {
                     let plane = n * h * w
                     let x = rng.floats(cin * plane), dy = rng.floats(cout * plane)
@@ -232,6 +232,15 @@ final class BackwardKernelTests: XCTestCase {
                         assertWithinBounds(opt, ref, bounds: absW.map { gamma(plane + 2) * Double($0) },
                                            "Cin=\(cin) Cout=\(cout) k=\(k) n=\(n) \(h)×\(w) tile=\(tile)")
                     }
+                    let floats = cs_conv2d_backward_weight_direct_scratch_floats(cin.int32, cout.int32, n.int32, h.int32,
+                                                                                 w.int32, k.int32)
+                    var scratch = [Float](repeating: .nan, count: max(1, floats))
+                    var direct = [Float](repeating: .nan, count: ref.count)
+                    cs_conv2d_backward_weight_cnhw_f32__direct(x, dy, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32,
+                                                               &direct, &scratch)
+                    // Same bound: a float sum of P products (padding lanes add exact zeros).
+                    assertWithinBounds(direct, ref, bounds: absW.map { gamma(plane + 2) * Double($0) },
+                                       "direct Cin=\(cin) Cout=\(cout) k=\(k) n=\(n) \(h)×\(w)")
                 }
             }
         }
