@@ -3,10 +3,13 @@
 extension KernelCase {
     /// The conv variants measured: im2col + sgemm (the engine's), direct, and the reference.
     public static let convVariants: [Variant] = [.sgemm, .direct, .ref]
+    /// The conv weight-gradient variants: direct (the engine's), im2col + sgemm, the reference.
+    public static let convWeightGradVariants: [Variant] = [.direct, .sgemm, .ref]
 
     /// Every kernel call of one forward pass of `network` (ForwardPlan's steps, plus the loss and
-    /// the standalone channel statistics at every conv output), each as an optimised variant and
-    /// its reference twin. Identical shapes are merged into one case listing all their sites.
+    /// the standalone channel statistics at every conv output) and the heavy kernels of its SGD
+    /// backward pass (conv to input and weights, BN), each as an optimised variant and its
+    /// reference twin. Identical shapes are merged into one case listing all their sites.
     public static func cases(for network: NetworkSpec, families: Set<Family>? = nil) -> [KernelCase] {
         let plan = ForwardPlan(network: network)
         var out: [KernelCase] = []
@@ -41,12 +44,21 @@ extension KernelCase {
                 }
                 add(.channelStats, [.opt, .ref], .planes(channels: s.outChannels, height: s.height, width: s.width,
                                                         kernel: 0, relu: false), s.name)
-            case .batchNorm(let d, let relu):
+                // SGD's backward of this conv (no input gradient for the network's first layer).
+                let convShape = Shape.conv(inChannels: s.inChannels, outChannels: s.outChannels, kernel: s.kernel,
+                                           height: s.height, width: s.width)
+                add(.convBackwardWeight, convWeightGradVariants, convShape, s.name)
+                if step.input != 0 { add(.convBackwardInput, [.opt, .ref], convShape, s.name) }
+            case .batchNorm(let d, let relu), .batchNormPool(let d, let relu):
+                add(.bnBackward, [.opt, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
+                                                      kernel: 0, relu: relu), network.layers[d].name + ".bn")
+                guard case .batchNorm = step.kind else {
+                    add(.bnReluAvgpool2, [.opt, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
+                                                              kernel: 0, relu: relu), network.layers[d].name + ".bn+pool")
+                    continue
+                }
                 add(.bnReluInfer, [.opt, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
                                                        kernel: 0, relu: relu), network.layers[d].name + ".bn")
-            case .batchNormPool(let d, let relu):
-                add(.bnReluAvgpool2, [.opt, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
-                                                          kernel: 0, relu: relu), network.layers[d].name + ".bn+pool")
             case .avgPool2:
                 add(.avgpool2, [.opt, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
                                                     kernel: 0, relu: false), last + ".pool")

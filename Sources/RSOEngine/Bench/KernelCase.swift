@@ -17,6 +17,10 @@
 ///   residual_add     Cskip·L adds (+ Cy·L ReLUs); bytes y (read, written) + skip.
 ///   softmax_xent     4·K + 1 per sample; bytes logits + labels.
 ///   channel_stats    3 per element (add, square, add); bytes z.
+///   conv_bwd_input   2·Cin·Cout·k²·P (the transposed conv); bytes dy + w + dx.
+///   conv_bwd_weight  2·Cout·Cin·k²·P; bytes x + dy + dw.
+///   bn_bwd           both passes of training-mode BN backward: 8 per element (mask, Σg, Σg·x̂,
+///                    two FMAs); bytes z and dy read, g written, z and g read again, dz written.
 public struct KernelCase: Sendable, Equatable {
     public enum Family: String, Sendable, CaseIterable, Codable {
         case conv
@@ -29,6 +33,9 @@ public struct KernelCase: Sendable, Equatable {
         case residualAdd = "residual_add"
         case softmaxXent = "softmax_xent"
         case channelStats = "channel_stats"
+        case convBackwardInput = "conv_bwd_input"
+        case convBackwardWeight = "conv_bwd_weight"
+        case bnBackward = "bn_bwd"
     }
 
     /// How the kernel is done (the `__` suffix of its C name). `ref` is every family's yardstick.
@@ -77,6 +84,9 @@ public struct KernelCase: Sendable, Equatable {
         case .residualAdd: op = "cs_residual_add_cnhw_f32"
         case .softmaxXent: op = "cs_softmax_xent_f32"
         case .channelStats: op = "cs_channel_stats_f32"
+        case .convBackwardInput: op = "cs_conv2d_backward_input_cnhw_f32"
+        case .convBackwardWeight: op = "cs_conv2d_backward_weight_cnhw_f32"
+        case .bnBackward: op = "cs_bn_relu_backward_sums_f32+cs_bn_backward_dx_f32"
         }
         return op + "__" + variant.rawValue
     }
@@ -88,7 +98,7 @@ public struct KernelCase: Sendable, Equatable {
         case let .planes(c, h, w, k, relu):
             var s = "\(c)ch \(h)×\(w)"
             if family == .im2col { s += " k\(k)" }
-            if relu && (family == .bnReluInfer || family == .bnReluAvgpool2) { s += " relu" }
+            if relu && [.bnReluInfer, .bnReluAvgpool2, .bnBackward].contains(family) { s += " relu" }
             return s
         case let .fc(i, o): return "\(i)→\(o)"
         case let .residual(c, cs, h, w, relu): return "\(cs)→\(c)ch \(h)×\(w)\(relu ? " relu" : "")"
@@ -111,8 +121,11 @@ public struct KernelCase: Sendable, Equatable {
     public func flops(samples n: Int) -> Double {
         let n = Double(n)
         switch (family, shape) {
-        case let (.conv, .conv(ci, co, k, h, w)):
+        case let (.conv, .conv(ci, co, k, h, w)), let (.convBackwardInput, .conv(ci, co, k, h, w)),
+             let (.convBackwardWeight, .conv(ci, co, k, h, w)):
             return 2 * Double(co * ci * k * k) * n * Double(h * w)
+        case let (.bnBackward, .planes(c, h, w, _, _)):
+            return 8 * Double(c * h * w) * n
         case (.im2col, _):
             return 0
         case let (.bnReluInfer, .planes(c, h, w, _, relu)):
@@ -144,6 +157,11 @@ public struct KernelCase: Sendable, Equatable {
         case let (.conv, .conv(ci, co, k, h, w)):
             let p = n * Double(h * w)
             return f * (Double(ci) * p + Double(co * ci * k * k) + Double(co) * p) + 2 * d * Double(co)
+        case let (.convBackwardInput, .conv(ci, co, k, h, w)), let (.convBackwardWeight, .conv(ci, co, k, h, w)):
+            let p = n * Double(h * w)
+            return f * (Double(ci) * p + Double(co * ci * k * k) + Double(co) * p)
+        case let (.bnBackward, .planes(c, h, w, _, _)):
+            return 6 * f * Double(c * h * w) * n + Double(c) * (2 * f + 4 * d)
         case let (.im2col, .planes(c, h, w, k, _)):
             let p = n * Double(h * w)
             return f * Double(c) * p * Double(1 + k * k)

@@ -90,7 +90,8 @@ final class KernelCaseBenchTests: XCTestCase {
             }
             // All families the network runs are present.
             // mnist6 pools right after a BN (fused); cifar-depth10 pools after residual adds.
-            var expected: Set<KernelCase.Family> = [.conv, .im2col, .channelStats, .bnReluInfer, .globalAvgpool, .fc, .softmaxXent]
+            var expected: Set<KernelCase.Family> = [.conv, .im2col, .channelStats, .bnReluInfer, .globalAvgpool, .fc, .softmaxXent,
+                                                    .convBackwardInput, .convBackwardWeight, .bnBackward]
             expected.formUnion(net.name == "cifar-depth10" ? [.residualAdd, .avgpool2] : [.bnReluAvgpool2])
             XCTAssertEqual(Set(cases.map(\.family)), expected, net.name)
         }
@@ -129,7 +130,7 @@ final class KernelCaseBenchTests: XCTestCase {
                 XCTAssertEqual(m.time.samples.count, 1)
                 XCTAssertGreaterThanOrEqual(m.time.median, 0)
                 XCTAssertEqual(m.batchFlops, bench.batchFlops(m.kernelCase))
-                let scaledRef = m.kernelCase.variant == .ref && [.conv, .im2col].contains(m.kernelCase.family)
+                let scaledRef = m.kernelCase.variant == .ref && KernelBenchmark.scaledReferenceFamilies.contains(m.kernelCase.family)
                 XCTAssertEqual(m.measuredSamples, scaledRef ? 5 : 9, m.kernelCase.label)
             }
         }
