@@ -41,12 +41,12 @@ struct EvalCommand: ParsableCommand {
         } else {
             params = NetworkParameters.heNormal(network: spec, seed: seed)
         }
-        let scheduler = try threads.pool()
+        let scheduler = try threads.makeScheduler()
         let result = Evaluator.run(parameters: params, splits: splits, statisticsSamples: bnSamples, seed: seed,
                                    scheduler: scheduler)
         let done = clock.now
         let source = weights.map { "weights from \($0)" } ?? "seed \(seed), He-normal init"
-        print("net \(spec.name), \(source), threads \(scheduler.workers), BN statistics over \(result.statisticsSamples) training samples")
+        print("net \(spec.name), \(source), \(threads.describe(scheduler)), BN statistics over \(result.statisticsSamples) training samples")
         print(String(format: "test accuracy %.2f%% (%d samples), test loss %.4f, %@ s", 100 * result.accuracy,
                      result.count, result.loss, secs(done - loaded)))
     }

@@ -103,7 +103,7 @@ struct SGDCommand: ParsableCommand {
         let splits: DatasetSplits
         do { splits = try data.load(for: spec) } catch { throw CLIError(description: "\(error)") }
         let options = try options(trainCount: splits.train.count)
-        let scheduler = try threads.pool()
+        let scheduler = try threads.makeScheduler()
         let checkpointPath = checkpoint ?? "runs/\(spec.name)-sgd-seed\(seed).safetensors"
         try ensureParentDirectory(checkpointPath, flag: "--checkpoint")
         let trainer: SGDTrainer
@@ -123,7 +123,7 @@ struct SGDCommand: ParsableCommand {
         let perEpoch = trainer.stepsPerEpoch
         console.header([
             "rso sgd \(spec.name) on \(splits.directory): train \(splits.train.count), test \(splits.test.count)",
-            "batch \(batch), \(options.steps) iterations (\(perEpoch) per epoch), lr \(learningRate) (warm-up \(options.warmupSteps) iterations, then \(decay.rawValue)), momentum \(momentum)\(nesterov ? " Nesterov" : ""), weight decay \(weightDecay), seed \(seed), threads \(scheduler.workers)",
+            "batch \(batch), \(options.steps) iterations (\(perEpoch) per epoch), lr \(learningRate) (warm-up \(options.warmupSteps) iterations, then \(decay.rawValue)), momentum \(momentum)\(nesterov ? " Nesterov" : ""), weight decay \(weightDecay), seed \(seed), \(threads.describe(scheduler))",
             "checkpoint \(checkpointPath)" + (resume.map { "; resumed from \($0) at iteration \(trainer.state.iteration)" } ?? ""),
         ])
         metricsWriter?.write(kind: "start", SGDStartRecord(options: options, threads: scheduler.workers,

@@ -20,7 +20,7 @@ final class SGDCommandTests: XCTestCase {
         for flag in ["--net", "--data-dir", "--threads", "--numa", "--seed", "--batch", "--epochs", "--steps", "--lr",
                      "--momentum", "--nesterov", "--weight-decay", "--warmup-epochs", "--decay", "--bn-samples",
                      "--eval-every", "--metrics", "--checkpoint", "--checkpoint-every", "--max-steps", "--resume",
-                     "--progress"] {
+                     "--progress", "--scheduler"] {
             XCTAssertTrue(help.contains(flag), "rso sgd --help does not document \(flag)")
         }
     }
