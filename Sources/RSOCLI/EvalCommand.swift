@@ -20,11 +20,11 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Evaluate the parameters stored in this checkpoint (of `rso train` or `rso sgd`) instead of a fresh initialisation.", valueName: "file"))
     var weights: String?
 
-    @Option(name: .long, help: "Training samples over which BN population statistics are recomputed.")
-    var bnSamples: Int = 10_000
+    @Option(name: .long, help: "Training samples over which BN population statistics are recomputed; at most the training set. Default: 10000, or the whole training set when smaller.")
+    var bnSamples: Int?
 
     func validate() throws {
-        if bnSamples < 1 { throw ValidationError("--bn-samples must be a positive number of samples, got \(bnSamples)") }
+        if let bnSamples, bnSamples < 1 { throw ValidationError("--bn-samples must be a positive number of samples, got \(bnSamples)") }
     }
 
     func run() throws {
@@ -34,6 +34,9 @@ struct EvalCommand: ParsableCommand {
         let splits: DatasetSplits
         do { splits = try data.load(for: spec) } catch { throw CLIError(description: "\(error)") }
         let loaded = clock.now
+        if let bnSamples, bnSamples > splits.train.count {
+            throw CLIError(description: "--bn-samples must be at most the training set size \(splits.train.count), got \(bnSamples)")
+        }
         print("data: \(splits.directory) — train \(splits.train.count), test \(splits.test.count) (\(secs(loaded - t0)) s)")
         let params: NetworkParameters
         if let weights {
@@ -42,7 +45,7 @@ struct EvalCommand: ParsableCommand {
             params = NetworkParameters.heNormal(network: spec, seed: seed)
         }
         let scheduler = try threads.makeScheduler()
-        let result = Evaluator.run(parameters: params, splits: splits, statisticsSamples: bnSamples, seed: seed,
+        let result = Evaluator.run(parameters: params, splits: splits, statisticsSamples: bnSamples ?? TrainingOptions(net: net.rawValue).bnSamples, seed: seed,
                                    scheduler: scheduler)
         let done = clock.now
         let source = weights.map { "weights from \($0)" } ?? "seed \(seed), He-normal init"
