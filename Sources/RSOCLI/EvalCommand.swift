@@ -5,7 +5,7 @@ import RSOEngine
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Test accuracy and loss of a network (freshly He-initialised from --seed).",
+        abstract: "Test accuracy and loss of a network: the weights of a checkpoint (--weights), or freshly He-initialised from --seed.",
         discussion: "Batch-norm uses population statistics recomputed over --bn-samples training images for the weights evaluated.")
 
     @Option(name: .long, help: "Network: \(NetName.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -16,6 +16,9 @@ struct EvalCommand: ParsableCommand {
 
     @Option(name: .long, help: "Seed of the He-normal initialisation and of the BN-statistics subset.")
     var seed: UInt64 = 1
+
+    @Option(name: .long, help: ArgumentHelp("Evaluate the parameters stored in this checkpoint (of `rso train` or `rso sgd`) instead of a fresh initialisation.", valueName: "file"))
+    var weights: String?
 
     @Option(name: .long, help: "Training samples over which BN population statistics are recomputed; at most the training set. Default: 10000, or the whole training set when smaller.")
     var bnSamples: Int?
@@ -35,12 +38,18 @@ struct EvalCommand: ParsableCommand {
             throw CLIError(description: "--bn-samples must be at most the training set size \(splits.train.count), got \(bnSamples)")
         }
         print("data: \(splits.directory) — train \(splits.train.count), test \(splits.test.count) (\(secs(loaded - t0)) s)")
-        let params = NetworkParameters.heNormal(network: spec, seed: seed)
+        let params: NetworkParameters
+        if let weights {
+            do { params = try NetworkParameters.load(checkpoint: weights, network: spec) } catch { throw CLIError(description: "\(error)") }
+        } else {
+            params = NetworkParameters.heNormal(network: spec, seed: seed)
+        }
         let scheduler = try threads.makeScheduler()
         let result = Evaluator.run(parameters: params, splits: splits, statisticsSamples: bnSamples ?? TrainingOptions(net: net.rawValue).bnSamples, seed: seed,
                                    scheduler: scheduler)
         let done = clock.now
-        print("net \(spec.name), seed \(seed), He-normal init, \(threads.describe(scheduler)), BN statistics over \(result.statisticsSamples) training samples")
+        let source = weights.map { "weights from \($0)" } ?? "seed \(seed), He-normal init"
+        print("net \(spec.name), \(source), \(threads.describe(scheduler)), BN statistics over \(result.statisticsSamples) training samples")
         print(String(format: "test accuracy %.2f%% (%d samples), test loss %.4f, %@ s", 100 * result.accuracy,
                      result.count, result.loss, secs(done - loaded)))
     }

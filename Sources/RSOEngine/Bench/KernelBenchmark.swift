@@ -22,9 +22,13 @@ public struct KernelBenchmark: Sendable {
         self.harness = harness
     }
 
+    /// Families whose reference twin is a slow scalar loop measured on fewer samples.
+    public static let scaledReferenceFamilies: Set<KernelCase.Family> = [.conv, .im2col, .conv1chAdd, .convBackwardInput,
+                                                                          .convBackwardWeight]
+
     /// Samples a case is measured on.
     public func samples(for c: KernelCase) -> Int {
-        c.variant == .ref && [.conv, .im2col, .conv1chAdd].contains(c.family) ? min(batch, referenceSamples) : batch
+        c.variant == .ref && Self.scaledReferenceFamilies.contains(c.family) ? min(batch, referenceSamples) : batch
     }
 
     /// Chunk calls in one batch.

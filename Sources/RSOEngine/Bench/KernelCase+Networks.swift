@@ -3,10 +3,13 @@
 extension KernelCase {
     /// The conv variants measured: im2col + BLAS (k ≠ 3 in the engine), direct (3×3), the reference.
     public static let convVariants: [Variant] = [.im2colBLAS, .directAVX2, .ref]
+    /// The conv weight-gradient variants: direct (the engine's), im2col + BLAS, the reference.
+    public static let convWeightGradVariants: [Variant] = [.optimized, .im2colBLAS, .ref]
 
-    /// Every kernel call of one forward pass of `network` (ForwardPlan's steps, plus the loss) and
-    /// of its incremental trials, each as an optimised variant and its reference twin (the loss has
-    /// only its reference). Identical shapes are merged into one case listing all their sites.
+    /// Every kernel call of one forward pass of `network` (ForwardPlan's steps, plus the loss), of
+    /// its incremental trials, and the heavy kernels of its SGD backward pass (conv to input and
+    /// weights, BN), each as an optimised variant and its reference twin (the loss has only its
+    /// reference). Identical shapes are merged into one case listing all their sites.
     public static func cases(for network: NetworkSpec, families: Set<Family>? = nil) -> [KernelCase] {
         let plan = ForwardPlan(network: network)
         var out: [KernelCase] = []
@@ -51,12 +54,21 @@ extension KernelCase {
                     add(.im2col, [.optimized, .ref], .planes(channels: s.inChannels, height: s.height, width: s.width,
                                                       kernel: s.kernel, relu: false), s.name)
                 }
-            case .batchNorm(let d, let relu):
+                // SGD's backward of this conv (no input gradient for the network's first layer).
+                let convShape = Shape.conv(inChannels: s.inChannels, outChannels: s.outChannels, kernel: s.kernel,
+                                           height: s.height, width: s.width)
+                add(.convBackwardWeight, convWeightGradVariants, convShape, s.name)
+                if step.input != 0 { add(.convBackwardInput, [.optimized, .ref], convShape, s.name) }
+            case .batchNorm(let d, let relu), .batchNormPool(let d, let relu):
+                add(.bnBackward, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
+                                                          kernel: 0, relu: relu), network.layers[d].name + ".bn")
+                guard case .batchNorm = step.kind else {
+                    add(.bnReluAvgpool2, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
+                                                              kernel: 0, relu: relu), network.layers[d].name + ".bn+pool")
+                    continue
+                }
                 add(.bnReluInfer, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
                                                        kernel: 0, relu: relu), network.layers[d].name + ".bn")
-            case .batchNormPool(let d, let relu):
-                add(.bnReluAvgpool2, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
-                                                          kernel: 0, relu: relu), network.layers[d].name + ".bn+pool")
             case .avgPool2:
                 add(.avgpool2, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
                                                     kernel: 0, relu: false), last + ".pool")

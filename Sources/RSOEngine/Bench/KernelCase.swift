@@ -24,6 +24,11 @@
 ///   fc_column_add    2 per sample; bytes the x column + the logit column (read, written).
 ///   fc_input_change  1 + 2·O per sample; bytes xnew + the x column + the w column + logits
 ///                    (read, written).
+/// SGD backward:
+///   conv_bwd_input   2·Cin·Cout·k²·P (the transposed conv); bytes dy + w + dx.
+///   conv_bwd_weight  2·Cout·Cin·k²·P; bytes x + dy + dw.
+///   bn_bwd           both passes of training-mode BN backward: 8 per element (mask, Σg, Σg·x̂,
+///                    two FMAs); bytes z and dy read, g written, z and g read again, dz written.
 public struct KernelCase: Sendable, Equatable {
     public enum Family: String, Sendable, CaseIterable, Codable {
         case conv
@@ -40,6 +45,9 @@ public struct KernelCase: Sendable, Equatable {
         case conv1chAdd = "conv1ch_add"
         case fcColumnAdd = "fc_column_add"
         case fcInputChange = "fc_input_change"
+        case convBackwardInput = "conv_bwd_input"
+        case convBackwardWeight = "conv_bwd_weight"
+        case bnBackward = "bn_bwd"
 
         /// The C suffix of the family's optimised variant (the one `KernelTable(.optimized)` calls).
         public var optimizedSuffix: String {
@@ -52,6 +60,9 @@ public struct KernelCase: Sendable, Equatable {
             case .softmaxXent: return "ref"  // no optimised variant (loss.c)
             case .shiftStats, .shiftAxpy, .conv1chAdd: return "tap_range"
             case .fcColumnAdd, .fcInputChange: return "unfused"
+            case .convBackwardInput: return "direct_avx2"  // the forward direct conv on the flipped kernel
+            case .convBackwardWeight: return "direct"  // BLAS-free; also measured: im2col_blas
+            case .bnBackward: return "affine_fma"
             }
         }
     }
@@ -110,6 +121,9 @@ public struct KernelCase: Sendable, Equatable {
         case .conv1chAdd: op = "cs_conv1ch_add_cnhw_f32"
         case .fcColumnAdd: op = "cs_fc_column_add_f32"
         case .fcInputChange: op = "cs_fc_input_change_f32"
+        case .convBackwardInput: op = "cs_conv2d_backward_input_cnhw_f32"
+        case .convBackwardWeight: op = "cs_conv2d_backward_weight_cnhw_f32"
+        case .bnBackward: op = "cs_bn_relu_backward_sums_f32+cs_bn_backward_dx_f32"
         }
         return op + "__" + suffix
     }
@@ -129,7 +143,7 @@ public struct KernelCase: Sendable, Equatable {
         case let .planes(c, h, w, k, relu):
             var s = "\(c)ch \(h)×\(w)"
             if family == .im2col || family == .shiftStats || family == .shiftAxpy { s += " k\(k)" }
-            if relu && (family == .bnReluInfer || family == .bnReluAvgpool2) { s += " relu" }
+            if relu && [.bnReluInfer, .bnReluAvgpool2, .bnBackward].contains(family) { s += " relu" }
             return s
         case let .fc(i, o): return "\(i)→\(o)"
         case let .residual(c, cs, h, w, relu): return "\(cs)→\(c)ch \(h)×\(w)\(relu ? " relu" : "")"
@@ -152,7 +166,8 @@ public struct KernelCase: Sendable, Equatable {
     public func flops(samples n: Int) -> Double {
         let n = Double(n)
         switch (family, shape) {
-        case let (.conv, .conv(ci, co, k, h, w)):
+        case let (.conv, .conv(ci, co, k, h, w)), let (.convBackwardInput, .conv(ci, co, k, h, w)),
+             let (.convBackwardWeight, .conv(ci, co, k, h, w)):
             return 2 * Double(co * ci * k * k) * n * Double(h * w)
         case let (.conv1chAdd, .conv(_, co, k, h, w)):
             return 2 * Double(co * k * k) * n * Double(h * w)
@@ -164,6 +179,8 @@ public struct KernelCase: Sendable, Equatable {
             return 2 * n
         case let (.fcInputChange, .fc(_, o)):
             return Double(1 + 2 * o) * n
+        case let (.bnBackward, .planes(c, h, w, _, _)):
+            return 8 * Double(c * h * w) * n
         case (.im2col, _):
             return 0
         case let (.bnReluInfer, .planes(c, h, w, _, relu)):
@@ -204,6 +221,11 @@ public struct KernelCase: Sendable, Equatable {
             return 3 * f * n
         case let (.fcInputChange, .fc(_, o)):
             return f * (2 * n + Double(o) + 2 * n * Double(o))
+        case let (.convBackwardInput, .conv(ci, co, k, h, w)), let (.convBackwardWeight, .conv(ci, co, k, h, w)):
+            let p = n * Double(h * w)
+            return f * (Double(ci) * p + Double(co * ci * k * k) + Double(co) * p)
+        case let (.bnBackward, .planes(c, h, w, _, _)):
+            return 6 * f * Double(c * h * w) * n + Double(c) * (2 * f + 4 * d)
         case let (.im2col, .planes(c, h, w, k, _)):
             let p = n * Double(h * w)
             return f * Double(c) * p * Double(1 + k * k)

@@ -103,6 +103,7 @@ public final class KernelWorkload {
         let total = samples
         // The benchmark calls what the engine calls: the kernel table of the measured set.
         let table = KernelTable(kc.variant == .ref ? .reference : .optimized, convTile: convTile)
+        let ref = kc.variant == .ref  // SGD's backward kernels are not in the table: chosen here
         func n(_ c: Int) -> Int { min(cs, total - c * cs) }
         let workers = scheduler.workers
 
@@ -127,6 +128,73 @@ public final class KernelWorkload {
                 s2.update(repeating: 0, count: co)
                 conv(x + c * cs * ci * h * w, wt, Int32(ci), Int32(co), Int32(n(c)), Int32(h), Int32(w), Int32(k),
                      y + c * cs * co * h * w, s1, s2, scratch: scratch[worker])
+            }
+
+        case let (.convBackwardInput, .conv(ci, co, k, h, w)):
+            let dy = batchTensor(perSample: co * h * w, seed: 16)
+            let dx = zerosF(total * ci * h * w)
+            let wt = small(co * ci * k * k, seed: 17, scale: Float((2.0 / Double(ci * k * k)).squareRoot()))
+            let floats = ref ? 0 : Int(cs_conv2d_backward_input_scratch_floats(Int32(ci), Int32(co), Int32(cs), Int32(h),
+                                                                                 Int32(w), Int32(k)))
+            let scratch = (0..<workers).map { _ in zerosF(floats) }
+            return { c, worker in
+                let dyc = dy + c * cs * co * h * w, dxc = dx + c * cs * ci * h * w
+                if ref {
+                    cs_conv2d_backward_input_cnhw_f32__ref(dyc, wt, Int32(ci), Int32(co), Int32(n(c)), Int32(h), Int32(w),
+                                                           Int32(k), dxc)
+                } else {
+                    cs_conv2d_backward_input_cnhw_f32__direct_avx2(dyc, wt, Int32(ci), Int32(co), Int32(n(c)), Int32(h), Int32(w),
+                                                           Int32(k), dxc, scratch[worker])
+                }
+            }
+
+        case let (.convBackwardWeight, .conv(ci, co, k, h, w)):
+            let x = batchTensor(perSample: ci * h * w, seed: 18)
+            let dy = batchTensor(perSample: co * h * w, seed: 19)
+            let dw = zerosF(chunkCount * co * ci * k * k)  // per-chunk partials, as the engine keeps them
+            let variant = kc.variant
+            let floats: Int
+            switch variant {
+            case .im2colBLAS: floats = ci * k * k * convTile
+            case .optimized: floats = Int(cs_conv2d_backward_weight_direct_scratch_floats(Int32(ci), Int32(co), Int32(cs),
+                                                                                        Int32(h), Int32(w), Int32(k)))
+            default: floats = 0
+            }
+            let scratch = (0..<workers).map { _ in zerosF(floats) }
+            let tile = convTile
+            return { c, worker in
+                let xc = x + c * cs * ci * h * w, dyc = dy + c * cs * co * h * w, dwc = dw + c * co * ci * k * k
+                let nc = Int32(n(c))
+                switch variant {
+                case .optimized:
+                    cs_conv2d_backward_weight_cnhw_f32__direct(xc, dyc, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k),
+                                                               dwc, scratch[worker])
+                case .im2colBLAS:
+                    cs_conv2d_backward_weight_cnhw_f32__im2col_blas(xc, dyc, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k),
+                                                              dwc, scratch[worker], tile)
+                case .ref, .directAVX2:
+                    cs_conv2d_backward_weight_cnhw_f32__ref(xc, dyc, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), dwc)
+                }
+            }
+
+        case let (.bnBackward, .planes(ch, h, w, _, relu)):
+            let z = batchTensor(perSample: ch * h * w, seed: 20)
+            let dy = batchTensor(perSample: ch * h * w, seed: 21)
+            let g = zerosF(total * ch * h * w)
+            let gamma = small(ch, seed: 22, scale: 0.1, offset: 1), beta = small(ch, seed: 23, scale: 0.1)
+            let mean = zerosD(ch), variance = zerosD(ch, value: 1)
+            let sums = zerosD(chunkCount * ch), sumsX = zerosD(chunkCount * ch)
+            let r: Int32 = relu ? 1 : 0
+            let pass1 = ref ? cs_bn_relu_backward_sums_f32__ref : cs_bn_relu_backward_sums_f32__affine_fma
+            let pass2 = ref ? cs_bn_backward_dx_f32__ref : cs_bn_backward_dx_f32__affine_fma
+            let count = Double(total * h * w)
+            return { c, _ in
+                // Both passes on the chunk (the engine reduces the sums over the batch in between;
+                // here each chunk's own sums stand in for the totals: the same work).
+                let off = c * cs * ch * h * w, l = n(c) * h * w
+                let s1 = sums + c * ch, s2 = sumsX + c * ch
+                pass1(z + off, dy + off, Int32(ch), l, gamma, beta, mean, variance, 1e-5, r, g + off, s1, s2)
+                pass2(z + off, g + off, Int32(ch), l, gamma, mean, variance, 1e-5, s1, s2, count, g + off)
             }
 
         case let (.im2col, .planes(ch, h, w, k, _)):

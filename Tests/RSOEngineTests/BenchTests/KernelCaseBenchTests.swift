@@ -91,7 +91,8 @@ final class KernelCaseBenchTests: XCTestCase {
             // All families the network runs are present.
             // mnist6 pools right after a BN (fused); cifar-depth10 pools after residual adds.
             var expected: Set<KernelCase.Family> = [.conv, .im2col, .bnReluInfer, .globalAvgpool, .fc, .softmaxXent,
-                                                   .shiftStats, .shiftAxpy, .conv1chAdd, .fcColumnAdd, .fcInputChange]
+                                                   .shiftStats, .shiftAxpy, .conv1chAdd, .fcColumnAdd, .fcInputChange,
+                                                   .convBackwardInput, .convBackwardWeight, .bnBackward]
             expected.formUnion(net.name == "cifar-depth10" ? [.residualAdd, .avgpool2] : [.bnReluAvgpool2])
             XCTAssertEqual(Set(cases.map(\.family)), expected, net.name)
         }
@@ -130,7 +131,7 @@ final class KernelCaseBenchTests: XCTestCase {
                 XCTAssertEqual(m.calls, 3)
                 XCTAssertEqual(m.time.samples.count, 1)
                 XCTAssertEqual(m.batchFlops, bench.batchFlops(m.kernelCase))
-                let scaledRef = m.kernelCase.variant == .ref && [.conv, .im2col, .conv1chAdd].contains(m.kernelCase.family)
+                let scaledRef = m.kernelCase.variant == .ref && KernelBenchmark.scaledReferenceFamilies.contains(m.kernelCase.family)
                 XCTAssertEqual(m.measuredSamples, scaledRef ? 5 : 9, m.kernelCase.label)
             }
         }
