@@ -11,6 +11,10 @@ struct InfoCommand: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
 
     func run() throws {
+        let group: ProcessGroup
+        do { group = try ProcessGroups.current() } catch { throw CLIError(description: "\(error)") }
+        let nodes = try group.nodeCount()  // a collective: every rank takes part
+        guard group.rank == 0 else { return }  // rank 0 speaks for the job
         let topo: MachineInfo
         do {
             topo = try MachineInfo.topology(synthetic: topology)
@@ -34,5 +38,8 @@ struct InfoCommand: ParsableCommand {
         }
         let plan = ThreadPlan.make(cores: cores, threads: threads.threads, numa: threads.numa == .on)
         print("worker plan:    " + plan.description)
+        print("processes:      \(group.size) rank\(group.size == 1 ? "" : "s") on \(nodes) node\(nodes == 1 ? "" : "s")"
+              + (group.size > 1 ? " (this is rank \(group.rank); MPI)" : " (no MPI launcher)"))
+        print("run plan:       \(group.size) rank\(group.size == 1 ? "" : "s") × \(plan.workers.count) threads, \(plan.replicas) NUMA node\(plan.replicas == 1 ? "" : "s") per rank")
     }
 }
