@@ -1,9 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// MARK: - C flags
+// MARK: - C flags (each one and why: docs/toolchain.md)
 // The toolchain's clang ships no omp.h; Debian's libomp-dev header is passed with -idirafter so
-// clang's own intrinsics headers stay in front (see docs/toolchain notes in README).
+// clang's own compiler headers stay in front.
 let ompInclude = "/usr/lib/llvm-14/lib/clang/14.0.6/include"
 let cFlags: [CSetting] = [
     .unsafeFlags(["-fopenmp", "-idirafter", ompInclude]),
@@ -27,7 +27,7 @@ let package = Package(
             path: "CSupport",
             cSettings: cFlags,
             linkerSettings: [
-                .linkedLibrary("omp5"),
+                .linkedLibrary("omp5"),  // Debian's libomp5.so: there is no plain libomp.so
                 .linkedLibrary("openblas"),
                 .linkedLibrary("hwloc"),
                 .linkedLibrary("z"),

@@ -3,7 +3,8 @@
 // cs_topology_cores lists every core (hwloc logical order) with the logical index of its NUMA node
 // and the OS index of its first PU; the Swift planner turns that into a worker plan (a pure
 // function, so it is tested on synthetic topologies). cs_bind_current_thread binds the calling
-// thread to one PU of THIS machine (binding on synthetic topologies would silently do nothing).
+// thread to one PU of THIS machine (binding on synthetic topologies would silently do nothing);
+// cs_save/restore_thread_binding put a thread's binding back after a pinned pool is gone.
 #include <hwloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -70,6 +71,36 @@ int cs_bind_current_thread(int pu_os_index) {
     int rc = hwloc_set_cpubind(machine, set, HWLOC_CPUBIND_THREAD);
     hwloc_bitmap_free(set);
     return rc;
+}
+
+void *cs_save_thread_binding(void) {
+    pthread_once(&machine_once, load_machine);
+    if (machine == NULL) return NULL;
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    if (set == NULL) return NULL;
+    if (hwloc_get_cpubind(machine, set, HWLOC_CPUBIND_THREAD) != 0) {
+        hwloc_bitmap_free(set);
+        return NULL;
+    }
+    return set;
+}
+
+int cs_restore_thread_binding(void *saved) {
+    if (saved == NULL) return -1;
+    int rc = hwloc_set_cpubind(machine, (hwloc_bitmap_t)saved, HWLOC_CPUBIND_THREAD);
+    hwloc_bitmap_free((hwloc_bitmap_t)saved);
+    return rc;
+}
+
+int cs_thread_binding_list(char *out, size_t len) {
+    hwloc_bitmap_t set = cs_save_thread_binding();
+    if (set == NULL || len == 0) {
+        if (set != NULL) hwloc_bitmap_free(set);
+        return -1;
+    }
+    hwloc_bitmap_list_snprintf(out, len, set);
+    hwloc_bitmap_free(set);
+    return 0;
 }
 
 int cs_process_thread_count(void) {

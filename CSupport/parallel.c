@@ -1,4 +1,5 @@
-// Whole-dataset parallelism: the one OpenMP entry point of CSupport.
+// The one OpenMP entry point of CSupport: the chunks of a parallel region on an OpenMP team
+// (`--scheduler openmp`, Sources/RSOEngine/Execution/OpenMPScheduler.swift).
 //
 // cs_parallel_for(count, threads, body, ctx) runs body(ctx, i) for every i in [0, count) on an
 // OpenMP team of `threads` threads (≤ 0: the runtime default, omp_get_max_threads()). The schedule
@@ -29,3 +30,7 @@ void cs_parallel_for(long count, int threads, cs_index_body body, void *ctx) {
 }
 
 int cs_omp_max_threads(void) { return omp_get_max_threads(); }
+
+int cs_omp_proc_bind(void) { return (int)omp_get_proc_bind(); }
+
+int cs_omp_num_places(void) { return omp_get_num_places(); }

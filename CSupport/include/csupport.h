@@ -12,8 +12,8 @@
 //
 // CONVENTIONS.
 //   * Kernels are single-threaded and work on the range they are given; the Swift engine decides
-//     partitions and owns the threads. The only OpenMP entry point is cs_parallel_for (whole-dataset
-//     passes driven from one thread).
+//     partitions and owns the threads. The only OpenMP entry point is cs_parallel_for (the chunks
+//     of a parallel region on an OpenMP team, driven from one thread: `--scheduler openmp`).
 //   * Each optimised kernel `name__opt` (or `__sgemm`) has a plain-loop twin `name__ref`: no OpenMP,
 //     no BLAS, no intrinsics. Tests compare the two on swept shapes.
 //   * Convolutions: stride 1, zero padding k/2 ("same" size), k odd (1 or 3 in our networks), no
@@ -112,12 +112,16 @@ double cs_softmax_xent_f32__ref(const float *logits, const uint8_t *labels, int 
 double cs_softmax_xent_f32__opt(const float *logits, const uint8_t *labels, int n, int K,
                                 int *correct);
 
-// MARK: - Whole-dataset parallelism (OpenMP)
+// MARK: - OpenMP team (`--scheduler openmp`)
 // Runs body(ctx, i) for i in [0, count) on `threads` OpenMP threads (≤ 0: the runtime default),
-// static schedule. Only for whole-dataset passes driven from ONE thread; never from a worker.
+// static schedule. Only driven from ONE thread; never from a worker (no nested parallelism).
 typedef void (*cs_index_body)(void *ctx, long i);
 void cs_parallel_for(long count, int threads, cs_index_body body, void *ctx);
 int cs_omp_max_threads(void);
+// The runtime's binding policy for the next team (omp_get_proc_bind: 0 false, 1 true, 2 primary,
+// 3 close, 4 spread) and its number of places (OMP_PLACES; 0 when unset).
+int cs_omp_proc_bind(void);
+int cs_omp_num_places(void);
 
 // MARK: - BLAS control
 // OpenBLAS configuration string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64".
@@ -144,6 +148,13 @@ int cs_topology_cores(const char *synthetic, int *core_node, int *core_pu, int m
                       size_t errlen);
 // Binds the calling thread to the PU with this OS index on this machine. 0 on success.
 int cs_bind_current_thread(int pu_os_index);
+// The calling thread's current binding, to put back with cs_restore_thread_binding (which frees
+// it). NULL when hwloc cannot read it; restoring NULL does nothing. Used so that a pinned pool
+// (which binds its calling thread as worker 0) leaves the thread as it found it.
+void *cs_save_thread_binding(void);
+int cs_restore_thread_binding(void *saved);
+// The calling thread's binding as an OS-index list ("0-1", "3"); 0 on success.
+int cs_thread_binding_list(char *out, size_t len);
 // Threads of this process now (/proc/self/status), −1 if unknown.
 int cs_process_thread_count(void);
 

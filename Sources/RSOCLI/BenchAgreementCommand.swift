@@ -33,7 +33,7 @@ struct BenchAgreementCommand: ParsableCommand {
         o.batch = batch
         o.seed = seed
         o.cache = true
-        let trainer = try Trainer(options: o, train: splits.train, test: splits.test, scheduler: try threads.pool())
+        let trainer = try Trainer(options: o, train: splits.train, test: splits.test, scheduler: try threads.makeScheduler())
         var rows: [CacheAgreement] = []
         for u in 0..<trainer.unitCount {
             let r = trainer.measureCacheAgreement(unit: u, trials: trials)

@@ -38,8 +38,8 @@ struct BenchOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Only these kernel families, comma-separated: \(KernelCase.Family.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "list"))
     var family: String?
 
-    @Option(name: .long, help: "Pin each worker to its core with hwloc: on or off.")
-    var pin: OnOff = .on
+    @Option(name: .long, help: "Pin each pool worker to its core with hwloc: on (default) or off (--scheduler pool only).")
+    var pin: OnOff?
 
     @OptionGroup var threads: ThreadOptions
 
@@ -49,7 +49,12 @@ struct BenchOptions: ParsableArguments {
         if warmup < 0 { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
         if refSamples < 1 { throw ValidationError("--ref-samples must be a positive number of samples, got \(refSamples)") }
         _ = try families()
+        if threads.scheduler == .openmp, pin != nil {
+            throw ValidationError("--pin applies to --scheduler pool; an OpenMP team is placed by OMP_PLACES / OMP_PROC_BIND")
+        }
     }
+
+    private var pinned: Bool { threads.scheduler == .pool && pin != .off }
 
     /// The selected families (nil: all).
     func families() throws -> Set<KernelCase.Family>? {
@@ -65,17 +70,17 @@ struct BenchOptions: ParsableArguments {
         return out
     }
 
-    /// Runs peaks (when given) and every case of the selected networks on one pinned pool.
+    /// Runs peaks (when given) and every case of the selected networks on one scheduler.
     func measure(command: String, peaks peakOptions: PeakOptions?) throws -> BenchReport {
         let plan = try threads.plan()
-        let pool = WorkerPool(plan: plan, pin: pin == .on)
+        let scheduler = try threads.makeScheduler(pin: pinned)
         let progress = BenchProgress()
         let specs = net.specs
         let selected = try families()
         var peaks: MachinePeaks? = nil
         if let peakOptions {
-            progress.say("measuring peaks (FMA, stream) on 1 and \(pool.workers) thread(s)…")
-            peaks = MachinePeaks.measure(pool: pool, options: peakOptions.options)
+            progress.say("measuring peaks (FMA, stream) on 1 and \(scheduler.workers) thread(s)…")
+            peaks = MachinePeaks.measure(pool: scheduler, options: peakOptions.options)
         }
         let bench = KernelBenchmark(batch: batch, chunkSamples: KernelBenchmark.defaultChunkSamples,
                                     convTile: ForwardExecutor.convTile, referenceSamples: refSamples,
@@ -83,14 +88,20 @@ struct BenchOptions: ParsableArguments {
         var measurements: [KernelMeasurement] = []
         for spec in specs {
             let cases = KernelCase.cases(for: spec, families: selected)
-            measurements += bench.measure(cases, on: pool) { i, c in
+            measurements += bench.measure(cases, on: scheduler) { i, c in
                 progress.say("[\(spec.name) \(i + 1)/\(cases.count)] \(c.kernel) \(c.shapeDescription)")
             }
         }
-        let context = BenchContext(command: command, networks: specs.map(\.name), batch: batch,
+        var context = BenchContext(command: command, networks: specs.map(\.name), batch: batch,
                                    chunkSamples: bench.chunkSamples, convTile: bench.convTile, plan: plan,
-                                   pinned: pin == .on, repetitions: repetitions, warmup: warmup,
+                                   pinned: pinned, repetitions: repetitions, warmup: warmup,
                                    referenceSamples: refSamples)
+        if threads.scheduler == .openmp {
+            context.scheduler = SchedulerKind.openmp.rawValue
+            context.threads = scheduler.workers
+            context.pinning = OpenMPScheduler.placement
+            context.numa = false
+        }
         progress.done()
         return BenchReport(context: context, peaks: peaks, measurements: measurements)
     }

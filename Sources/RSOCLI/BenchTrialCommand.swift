@@ -35,7 +35,7 @@ struct BenchTrialCommand: ParsableCommand {
     }
 
     func run() throws {
-        let pool = try threads.pool()
+        let scheduler = try threads.makeScheduler()
         let modes: [Bool] = cache == .both ? [true, false] : [cache == .on]
         let paths: [EvaluationPath] = evaluation == .both ? [.full, .incremental]
             : [evaluation == .incremental ? .incremental : .full]
@@ -43,8 +43,8 @@ struct BenchTrialCommand: ParsableCommand {
         var incremental: [TrialBenchmark.Result] = []
         for cached in modes {
             for path in paths {
-                if !json { print("\(net.rawValue), batch \(batch), \(pool.workers) pinned thread(s), cache \(cached ? "on" : "off"), eval \(path.rawValue), batch reuse \(batchReuse), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
-                let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, trials: trials, scheduler: pool,
+                if !json { print("\(net.rawValue), batch \(batch), \(threads.describe(scheduler)), cache \(cached ? "on" : "off"), eval \(path.rawValue), batch reuse \(batchReuse), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
+                let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, trials: trials, scheduler: scheduler,
                                                evaluation: path, batchReuse: batchReuse, progress: { if !json { print("  " + $0) } })
                 if path == paths[0] { results.append(r) } else { incremental.append(r) }
                 if !json { printTable(r) }

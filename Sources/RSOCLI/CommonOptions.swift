@@ -29,13 +29,26 @@ public struct DataOptions: ParsableArguments {
     }
 }
 
-/// Worker threads and their placement (shared).
+/// Which threads run the chunks of every parallel region (trials and whole-dataset passes).
+public enum SchedulerKind: String, ExpressibleByArgument, CaseIterable, Sendable {
+    /// The engine's WorkerPool: one hwloc-pinned worker per core, NUMA-aware.
+    case pool
+    /// An OpenMP team placed by the runtime (OMP_NUM_THREADS, OMP_PLACES, OMP_PROC_BIND).
+    case openmp
+}
+
+/// Worker threads and their placement (shared by train, eval, info and bench).
 public struct ThreadOptions: ParsableArguments {
-    @Option(name: .long, help: "Worker threads (default: one per physical core).")
+    @Option(name: .long, help: ArgumentHelp(
+        "Threads running each step's chunks: pool (the engine's pinned, NUMA-aware workers) or openmp (an OpenMP team placed by OMP_PLACES / OMP_PROC_BIND).",
+        valueName: "pool|openmp"))
+    public var scheduler: SchedulerKind = .pool
+
+    @Option(name: .long, help: "Worker threads (default: one per physical core; with --scheduler openmp, OMP_NUM_THREADS when set — --threads wins over it).")
     public var threads: Int?
 
-    @Option(name: .long, help: "NUMA-aware placement: on (workers grouped by node, shared data replicated per node) or off.")
-    public var numa: OnOff = .on
+    @Option(name: .long, help: "NUMA-aware placement for --scheduler pool: on (default; workers grouped by node, shared data replicated per node) or off.")
+    public var numa: OnOff?
 
     public init() {}
 
@@ -43,17 +56,37 @@ public struct ThreadOptions: ParsableArguments {
         if let t = threads, t < 1 || t > 4096 {
             throw ValidationError("--threads must be between 1 and 4096, got \(t)")
         }
+        if scheduler == .openmp, numa != nil {
+            throw ValidationError("--numa applies to --scheduler pool; an OpenMP team is placed by OMP_PLACES / OMP_PROC_BIND")
+        }
     }
 
-    public var resolved: Int { threads ?? MachineInfo.defaultThreads }
+    public var numaAware: Bool { numa != .off }
 
-    /// This machine's plan for these options.
+    /// This machine's pool plan for these options.
     public func plan() throws -> ThreadPlan {
-        ThreadPlan.make(cores: try MachineInfo.cores(), threads: threads, numa: numa == .on)
+        ThreadPlan.make(cores: try MachineInfo.cores(), threads: threads, numa: numaAware)
     }
 
-    /// The engine's pinned worker pool.
-    public func pool() throws -> WorkerPool { WorkerPool(plan: try plan()) }
+    /// The scheduler these options select; `pin` binds pool workers to their cores.
+    public func makeScheduler(pin: Bool = true) throws -> ChunkScheduler {
+        switch scheduler {
+        case .pool:
+            return WorkerPool(plan: try plan(), pin: pin)
+        case .openmp:
+            do { return try OpenMPScheduler.configured(threads: threads) } catch { throw ValidationError("\(error)") }
+        }
+    }
+
+    /// "2 thread(s) (pool, pinned, NUMA on)" or "2 thread(s) (OpenMP team, OMP_PROC_BIND close, …)".
+    public func describe(_ s: ChunkScheduler, pinned: Bool = true) -> String {
+        switch scheduler {
+        case .pool:
+            return "\(s.workers) thread(s) (pool, \(pinned ? "pinned" : "unpinned"), NUMA \(numaAware ? "on" : "off"))"
+        case .openmp:
+            return "\(s.workers) thread(s) (OpenMP team, \(OpenMPScheduler.placement))"
+        }
+    }
 }
 
 public enum OnOff: String, ExpressibleByArgument, CaseIterable, Sendable {

@@ -33,11 +33,11 @@ struct EvalCommand: ParsableCommand {
         let loaded = clock.now
         print("data: \(splits.directory) — train \(splits.train.count), test \(splits.test.count) (\(secs(loaded - t0)) s)")
         let params = NetworkParameters.heNormal(network: spec, seed: seed)
-        let scheduler = try threads.pool()
+        let scheduler = try threads.makeScheduler()
         let result = Evaluator.run(parameters: params, splits: splits, statisticsSamples: bnSamples, seed: seed,
                                    scheduler: scheduler)
         let done = clock.now
-        print("net \(spec.name), seed \(seed), He-normal init, threads \(scheduler.workers), BN statistics over \(result.statisticsSamples) training samples")
+        print("net \(spec.name), seed \(seed), He-normal init, \(threads.describe(scheduler)), BN statistics over \(result.statisticsSamples) training samples")
         print(String(format: "test accuracy %.2f%% (%d samples), test loss %.4f, %@ s", 100 * result.accuracy,
                      result.count, result.loss, secs(done - loaded)))
     }

@@ -1,9 +1,10 @@
 import ArgumentParser
+import Foundation
 import RSOEngine
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "info", abstract: "Show CPU, cores, NUMA nodes (hwloc), the BLAS in use and threads.")
+        commandName: "info", abstract: "Show CPU, cores, NUMA nodes (hwloc), the BLAS in use and the scheduler with its threads.")
 
     @Option(name: .long, help: ArgumentHelp("Describe an hwloc synthetic topology instead of this machine, e.g. \"pack:2 numa:2 core:8 pu:1\".", valueName: "synthetic"))
     var topology: String?
@@ -29,17 +30,35 @@ struct InfoCommand: ParsableCommand {
         print("  pus:          \(topo.processingUnits)")
         print("blas:           \(MachineInfo.blasConfiguration)")
         print("  blas threads: \(MachineInfo.blasThreads) (the engine sets 1: workers own parallelism)")
-        print("openmp:         \(MachineInfo.openMPMaxThreads) threads by default (whole-dataset passes)")
         let cores: [CoreInfo]
         do {
             cores = try MachineInfo.cores(synthetic: topology)
         } catch {
             throw ValidationError("--topology: \(error)")
         }
-        let plan = ThreadPlan.make(cores: cores, threads: threads.threads, numa: threads.numa == .on)
-        print("worker plan:    " + plan.description)
+        let threadsPerRank: Int
+        var numaNodes = 1
+        switch threads.scheduler {
+        case .pool:
+            let plan = ThreadPlan.make(cores: cores, threads: threads.threads, numa: threads.numaAware)
+            print("scheduler:      pool (the engine's hwloc-pinned workers; --scheduler openmp for an OpenMP team)")
+            print("worker plan:    " + plan.description)
+            threadsPerRank = plan.workers.count
+            numaNodes = plan.replicas
+        case .openmp:
+            let team: (threads: Int, source: OpenMPScheduler.TeamSizeSource)
+            do {
+                team = try OpenMPScheduler.teamSize(threads: threads.threads, environment: ProcessInfo.processInfo.environment,
+                                                    cores: cores.count)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            print("scheduler:      openmp, a team of \(team.threads) (from \(team.source.rawValue)); \(OpenMPScheduler.placement)")
+            print("                precedence: --threads, then OMP_NUM_THREADS, then one per physical core")
+            threadsPerRank = team.threads
+        }
         print("processes:      \(group.size) rank\(group.size == 1 ? "" : "s") on \(nodes) node\(nodes == 1 ? "" : "s")"
               + (group.size > 1 ? " (this is rank \(group.rank); MPI)" : " (no MPI launcher)"))
-        print("run plan:       \(group.size) rank\(group.size == 1 ? "" : "s") × \(plan.workers.count) threads, \(plan.replicas) NUMA node\(plan.replicas == 1 ? "" : "s") per rank")
+        print("run plan:       \(group.size) rank\(group.size == 1 ? "" : "s") × \(threadsPerRank) threads, \(numaNodes) NUMA node\(numaNodes == 1 ? "" : "s") per rank")
     }
 }

@@ -108,7 +108,7 @@ struct TrainCommand: ParsableCommand {
         let spec = net.spec
         let splits: DatasetSplits
         do { splits = try data.load(for: spec) } catch { throw CLIError(description: "\(error)") }
-        let scheduler = try threads.pool()
+        let scheduler = try threads.makeScheduler()
         let checkpointPath = checkpoint ?? "runs/\(spec.name)-seed\(seed).safetensors"
         try ensureParentDirectory(checkpointPath, flag: "--checkpoint")
         let trainer: Trainer
@@ -130,7 +130,7 @@ struct TrainCommand: ParsableCommand {
         let model = FlopModel(network: spec)
         console.header([
             "rso train \(spec.name) on \(splits.directory): train \(splits.train.count), test \(splits.test.count)",
-            "batch \(batch), cycles \(cycles), seed \(seed), threads \(scheduler.workers) (pinned, NUMA \(threads.numa.rawValue)), sampling \(sampling.rawValue), update \(update.rawValue), order \(order.rawValue), delta \(delta.rawValue), cache \(cache.rawValue), eval \(evaluation.rawValue), batch reuse \(batchReuse), weight decay \(weightDecay)",
+            "batch \(batch), cycles \(cycles), seed \(seed), \(threads.describe(scheduler)), sampling \(sampling.rawValue), update \(update.rawValue), order \(order.rawValue), delta \(delta.rawValue), cache \(cache.rawValue), eval \(evaluation.rawValue), batch reuse \(batchReuse), weight decay \(weightDecay)",
             "|W| = \(grouped(model.weights)), \(grouped(trainer.stepsPerCycle)) steps per cycle; checkpoint \(checkpointPath)"
                 + (resume.map { "; resumed from \($0) at cycle \(trainer.state.cycle + 1), step \(trainer.state.trials)" } ?? ""),
         ])

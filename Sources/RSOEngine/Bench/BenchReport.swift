@@ -7,6 +7,8 @@ public struct BenchContext: Sendable, Codable, Equatable {
     public var batch: Int
     public var chunk_samples: Int
     public var conv_tile: Int
+    /// "pool" (the engine's WorkerPool) or "openmp" (an OpenMP team).
+    public var scheduler: String = "pool"
     public var threads: Int
     /// "hwloc, worker w on PU …" or "off".
     public var pinning: String
@@ -71,9 +73,9 @@ public struct BenchContext: Sendable, Codable, Equatable {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// One line: "threads 2 (pinning: …), batch 5000 (chunks of 32), release, commit abc1234".
+    /// One line: "threads 2 (pool; pinning: …), batch 5000 (chunks of 32), release, commit abc1234".
     public var summaryLine: String {
-        "threads \(threads) (pinning: \(pinning)\(numa ? "" : ", NUMA placement off")), batch \(batch) in chunks of \(chunk_samples), "
+        "threads \(threads) (\(scheduler); pinning: \(pinning)\(numa ? "" : ", NUMA placement off")), batch \(batch) in chunks of \(chunk_samples), "
             + "conv tile \(conv_tile), \(repetitions) reps after \(warmup) warm-up, \(build) build, commit \(git_commit ?? "unknown")"
     }
 }

@@ -1,6 +1,6 @@
 import CSupport
 
-/// What the engine runs on: topology from hwloc, the BLAS library, OpenMP's default team.
+/// What the engine runs on: topology from hwloc and the BLAS library (the OpenMP team: OpenMPScheduler).
 public struct MachineInfo: Sendable {
     public var packages: Int
     public var numaNodes: Int
@@ -28,7 +28,6 @@ public struct MachineInfo: Sendable {
 
     public static var blasConfiguration: String { String(cString: cs_blas_config()) }
     public static var blasThreads: Int { Int(cs_blas_get_threads()) }
-    public static var openMPMaxThreads: Int { Int(cs_omp_max_threads()) }
 
     /// Default worker count: one per physical core.
     public static var defaultThreads: Int { (try? topology().cores).map { max(1, $0) } ?? 1 }

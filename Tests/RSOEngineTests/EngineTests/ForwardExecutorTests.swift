@@ -26,22 +26,25 @@ final class ForwardExecutorTests: XCTestCase {
         }
     }
 
-    /// Fixed chunks + chunk-ordered reductions ⇒ bit-identical results for any worker count.
-    func testResultsAreIdenticalForAnyThreadCount() {
+    /// Fixed chunks + chunk-ordered reductions ⇒ bit-identical results for any worker count, on
+    /// the pool and on an OpenMP team alike.
+    func testResultsAreIdenticalForAnyThreadCount() throws {
         let net = NetworkZoo.cifarDepth10()
         let data = dataset(for: net, count: 53)
         let p = NetworkParameters.heNormal(network: net, seed: 9)
-        var results: [BatchResult] = []
-        var stats: [BNStatistics] = []
-        for threads in [1, 2, 3, 4] {
-            let ex = ForwardExecutor(parameters: p, capacity: 53, chunkSamples: 8,
-                                     scheduler: threads == 1 ? SerialScheduler() : OpenMPScheduler(threads: threads))
+        func run(_ scheduler: ChunkScheduler) -> (BatchResult, BNStatistics) {
+            let ex = ForwardExecutor(parameters: p, capacity: 53, chunkSamples: 8, scheduler: scheduler)
             ex.loadInput(from: data, range: 0..<53)
-            results.append(ex.run())
-            stats.append(ex.statistics())
+            return (ex.run(), ex.statistics())
         }
-        XCTAssertTrue(results.allSatisfy { $0 == results[0] })
-        XCTAssertTrue(stats.allSatisfy { $0 == stats[0] })
+        let serial = run(SerialScheduler())
+        for threads in [1, 2, 3, 4] {
+            for kind in ProductionScheduler.allCases {
+                let r = run(try kind.make(threads: threads))
+                XCTAssertEqual(r.0, serial.0, "\(kind) \(threads)")
+                XCTAssertEqual(r.1, serial.1, "\(kind) \(threads)")
+            }
+        }
     }
 
     /// Running from a cached layer-d input gives the full forward's result. Not bit for bit:

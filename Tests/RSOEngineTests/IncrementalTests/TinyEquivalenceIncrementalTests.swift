@@ -41,19 +41,21 @@ final class TinyEquivalenceIncrementalTests: XCTestCase {
         }
     }
 
-    /// Same seed, 1 vs 2 vs 3 workers ⇒ identical weights on the incremental path.
+    /// Same seed, serial vs 1–3 workers on either scheduler ⇒ identical weights on the incremental path.
     func testThreadCountDoesNotChangeIncrementalWeights() throws {
         var o = tinyOptions(cycles: 1)
         o.evaluation = .incremental
-        var results: [[[UInt32]]] = []
-        for threads in [1, 2, 3] {
-            let t = try makeTrainer(o, network: tinyResidualNetwork(),
-                                    scheduler: threads == 1 ? SerialScheduler() : OpenMPScheduler(threads: threads))
+        func weights(_ scheduler: ChunkScheduler) throws -> [[UInt32]] {
+            let t = try makeTrainer(o, network: tinyResidualNetwork(), scheduler: scheduler)
             _ = t.run(maxTrials: 200)
-            results.append(weightBits(t.parameters))
+            return weightBits(t.parameters)
         }
-        XCTAssertEqual(results[0], results[1])
-        XCTAssertEqual(results[0], results[2])
+        let serial = try weights(SerialScheduler())
+        for threads in [1, 2, 3] {
+            for kind in ProductionScheduler.allCases {
+                XCTAssertEqual(try weights(try kind.make(threads: threads)), serial, "\(kind) \(threads)")
+            }
+        }
     }
 
     /// The reference kernels give the same decisions through the incremental path.

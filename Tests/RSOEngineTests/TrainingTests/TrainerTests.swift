@@ -57,21 +57,24 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotEqual(weightBits(a.parameters), weightBits(c.parameters))
     }
 
-    /// Same seed, 1 vs 2 vs 3 workers ⇒ identical weights, for every option combination exercised.
+    /// Same seed, serial vs 1–3 workers on either scheduler ⇒ identical weights, for every option
+    /// combination exercised.
     func testThreadCountDoesNotChangeWeights() throws {
         for (update, sampling) in [(UpdateScheme.sequential, SamplingLevel.weight), (.layerParallel, .weight), (.sequential, .layer)] {
             var o = tinyOptions(cycles: 1)
             o.update = update
             o.sampling = sampling
-            var results: [[[UInt32]]] = []
-            for threads in [1, 2, 3] {
-                let t = try makeTrainer(o, network: tinyResidualNetwork(),
-                                        scheduler: threads == 1 ? SerialScheduler() : OpenMPScheduler(threads: threads))
+            func weights(_ scheduler: ChunkScheduler) throws -> [[UInt32]] {
+                let t = try makeTrainer(o, network: tinyResidualNetwork(), scheduler: scheduler)
                 _ = t.run(maxTrials: 120)
-                results.append(weightBits(t.parameters))
+                return weightBits(t.parameters)
             }
-            XCTAssertEqual(results[0], results[1], "\(update) \(sampling)")
-            XCTAssertEqual(results[0], results[2], "\(update) \(sampling)")
+            let serial = try weights(SerialScheduler())
+            for threads in [1, 2, 3] {
+                for kind in ProductionScheduler.allCases {
+                    XCTAssertEqual(try weights(try kind.make(threads: threads)), serial, "\(update) \(sampling) \(kind) \(threads)")
+                }
+            }
         }
     }
 
