@@ -1,13 +1,20 @@
-// Whole-file reading with transparent gunzip, for the dataset loaders.
+// Bounded whole-file reading with transparent gunzip, for the dataset and checkpoint readers.
 //
-// cs_read_file_maybe_gzip reads the file into memory; when it starts with the gzip magic 1f 8b it
-// is inflated with a hand-driven z_stream (not gzread), so that every failure is reported instead
-// of silently returning short data:
+// cs_read_file_bounded reads a regular file (symbolic links followed) and, when asked and the file
+// starts with the gzip magic 1f 8b, inflates it with a hand-driven z_stream (not gzread), so that
+// every failure is reported instead of silently returning short data. It produces at most max_len
+// bytes: every caller knows from the header and the format how large the content must be, so a
+// lying header, a gzip bomb or a file that grows cost at most max_len bytes of memory. The
+// compressed input is streamed in 64 KiB chunks, never held whole. *longer says whether the content
+// goes on past max_len; the rest is then neither read nor checked.
+//
+// Errors (every message starts with the path):
+//   * not a regular file: a directory, a device, a FIFO, a socket, a dangling symbolic link or a
+//     symbolic link loop, each named as such (a FIFO or /dev/zero would otherwise block or never end)
 //   * input that ends before the end of a gzip member (truncated download)  → "truncated gzip stream"
 //   * a bad deflate block, CRC-32 or length trailer                         → "corrupt gzip stream"
 //   * bytes after the last member that are neither another member nor zero padding → "trailing data"
 // Concatenated members (gzip's multi-member format) are inflated one after another, as gunzip does.
-// Every message starts with the path.
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +28,8 @@
 
 #include "csupport.h"
 
+enum { CHUNK = 1 << 16 };
+
 static void set_err(char *err, size_t errlen, const char *fmt, ...) {
     if (err == NULL || errlen == 0) return;
     va_list ap;
@@ -29,11 +38,43 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...) {
     va_end(ap);
 }
 
-// Reads the raw bytes of `path` into a malloc'd buffer (at least 1 byte allocated).
-static int read_raw(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+static const char *kind_of(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+// Explains why `path` could not be opened (errno `e`): what the path really is where that is the reason.
+static void explain_open_failure(const char *path, int e, char *err, size_t errlen) {
+    struct stat st;
+    if (e == ELOOP) {
+        set_err(err, errlen, "%s: is a symbolic link loop (too many levels of symbolic links), expected a regular file",
+                path);
+        return;
+    }
+    if (e == ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = '\0';
+        set_err(err, errlen, "%s: is a dangling symbolic link to '%s' (its target does not exist), expected a regular file",
+                path, target);
+        return;
+    }
+    if (e != ENOENT && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {  // e.g. ENXIO for a socket
+        set_err(err, errlen, "%s: is %s, expected a regular file", path, kind_of(st.st_mode));
+        return;
+    }
+    set_err(err, errlen, "%s: cannot open: %s", path, strerror(e));
+}
+
+// Opens `path` for reading if it is a regular file (without blocking on a FIFO); -1 and a message otherwise.
+static int open_regular(const char *path, off_t *size, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
-        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        explain_open_failure(path, errno, err, errlen);
         return -1;
     }
     struct stat st;
@@ -42,48 +83,52 @@ static int read_raw(const char *path, uint8_t **data, size_t *len, char *err, si
         close(fd);
         return -1;
     }
-    if (S_ISDIR(st.st_mode)) {
-        set_err(err, errlen, "%s: is a directory, expected a file", path);
+    if (!S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "%s: is %s, expected a regular file", path, kind_of(st.st_mode));
         close(fd);
         return -1;
     }
-    size_t cap = (S_ISREG(st.st_mode) && st.st_size > 0) ? (size_t)st.st_size + 1 : 1 << 16;
-    uint8_t *buf = malloc(cap);
-    if (buf == NULL) {
-        set_err(err, errlen, "%s: out of memory allocating %zu bytes", path, cap);
-        close(fd);
-        return -1;
-    }
-    size_t n = 0;
-    for (;;) {
-        if (n == cap) {  // the file grew, or is not a regular file
-            size_t ncap = cap * 2;
-            uint8_t *nb = realloc(buf, ncap);
-            if (nb == NULL) {
-                set_err(err, errlen, "%s: out of memory growing the buffer to %zu bytes", path, ncap);
-                free(buf);
-                close(fd);
-                return -1;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t want = cap - n;
-        if (want > (size_t)1 << 30) want = (size_t)1 << 30;
-        ssize_t r = read(fd, buf + n, want);
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    *size = st.st_size;
+    return fd;
+}
+
+// Reads up to `want` bytes (fewer only at end of file); -1 on error with a message.
+static ssize_t read_full(int fd, const char *path, uint8_t *buf, size_t want, size_t offset, char *err,
+                         size_t errlen) {
+    size_t got = 0;
+    while (got < want) {
+        ssize_t r = read(fd, buf + got, want - got);
         if (r < 0) {
             if (errno == EINTR) continue;
-            set_err(err, errlen, "%s: read error after %zu bytes: %s", path, n, strerror(errno));
-            free(buf);
-            close(fd);
+            set_err(err, errlen, "%s: read error after %zu bytes: %s", path, offset + got, strerror(errno));
             return -1;
         }
         if (r == 0) break;
-        n += (size_t)r;
+        got += (size_t)r;
     }
-    close(fd);
-    *data = buf;
-    *len = n;
+    return (ssize_t)got;
+}
+
+// Output buffer that grows by doubling up to a hard limit.
+typedef struct {
+    uint8_t *data;
+    size_t len, cap, limit;
+} outbuf;
+
+static int out_reserve(outbuf *o, size_t want, const char *path, char *err, size_t errlen) {
+    if (want > o->limit) want = o->limit;
+    if (want <= o->cap) return 0;
+    size_t ncap = o->cap > 0 ? o->cap : 1;
+    while (ncap < want) ncap = ncap > o->limit / 2 ? o->limit : ncap * 2;
+    uint8_t *nb = realloc(o->data, ncap);
+    if (nb == NULL) {
+        set_err(err, errlen, "%s: out of memory allocating %zu bytes", path, ncap);
+        return -1;
+    }
+    o->data = nb;
+    o->cap = ncap;
     return 0;
 }
 
@@ -93,152 +138,197 @@ static int all_zero(const uint8_t *p, size_t n) {
     return 1;
 }
 
-// Inflates the gzip stream in[0, n) into a new malloc'd buffer.
-static int gunzip(const char *path, const uint8_t *in, size_t n, uint8_t **data, size_t *len,
-                  char *err, size_t errlen) {
-    // Initial capacity from the ISIZE trailer (uncompressed size mod 2³²), trusted only when it is
-    // plausible: a truncated file ends in arbitrary bytes.
-    size_t isize = (size_t)in[n - 4] | (size_t)in[n - 3] << 8 | (size_t)in[n - 2] << 16 |
-                   (size_t)in[n - 1] << 24;
-    size_t cap = (n >= 18 && isize > 0 && isize <= 64 * n + ((size_t)1 << 20)) ? isize
-                                                                                : 4 * n + (1 << 16);
-    uint8_t *out = malloc(cap);
-    if (out == NULL) {
-        set_err(err, errlen, "%s: out of memory allocating %zu bytes", path, cap);
-        return -1;
+// The raw bytes: `first` (already read) then the rest of the file, up to o->limit.
+static int read_plain(int fd, const char *path, const uint8_t *first, size_t first_len, off_t size, outbuf *o,
+                      int *longer, char *err, size_t errlen) {
+    size_t hint = size > 0 ? (size_t)size : first_len;
+    if (out_reserve(o, hint > 0 ? hint : 1, path, err, errlen) != 0) return -1;
+    size_t take = first_len < o->limit ? first_len : o->limit;
+    if (take > 0) memcpy(o->data, first, take);
+    o->len = take;
+    if (take < first_len) {
+        *longer = 1;
+        return 0;
     }
+    for (;;) {
+        if (o->len == o->limit) {  // full: is there one byte more?
+            uint8_t probe;
+            ssize_t r = read_full(fd, path, &probe, 1, o->len, err, errlen);
+            if (r < 0) return -1;
+            *longer = r > 0;
+            return 0;
+        }
+        if (o->len == o->cap && out_reserve(o, o->cap * 2, path, err, errlen) != 0) return -1;  // it grew
+        ssize_t r = read_full(fd, path, o->data + o->len, o->cap - o->len, o->len, err, errlen);
+        if (r < 0) return -1;
+        o->len += (size_t)r;
+        if (o->len < o->cap) return 0;  // end of file
+    }
+}
+
+// Inflates the gzip members of the file, `in[0, *in_len)` holding its first bytes, into `o`.
+static int read_gzip(int fd, const char *path, uint8_t *in, size_t in_len, off_t size, outbuf *o, int *longer,
+                     char *err, size_t errlen) {
+    size_t hint = size > 0 && (size_t)size < (SIZE_MAX >> 3) ? 4 * (size_t)size : CHUNK;
+    if (out_reserve(o, hint > CHUNK ? hint : CHUNK, path, err, errlen) != 0) return -1;
     z_stream s;
     memset(&s, 0, sizeof s);
     if (inflateInit2(&s, 16 + MAX_WBITS) != Z_OK) {  // 16+: gzip wrapper only
         set_err(err, errlen, "%s: inflateInit2 failed", path);
-        free(out);
         return -1;
     }
-    const size_t step = (size_t)1 << 30;  // avail_in/avail_out are 32-bit
-    size_t in_pos = 0, out_len = 0;
-    int members = 0;
-    int status = -1;
+    s.next_in = in;
+    s.avail_in = (uInt)in_len;
+    size_t total_in = in_len;  // compressed bytes read from the file so far
+    int eof = 0, members = 0, status = -1;
+    uint8_t probe;
     for (;;) {
-        if (s.avail_in == 0 && in_pos < n) {
-            size_t chunk = n - in_pos < step ? n - in_pos : step;
-            s.next_in = (Bytef *)(in + in_pos);
-            s.avail_in = (uInt)chunk;
-            in_pos += chunk;
+        if (s.avail_in == 0 && !eof) {
+            ssize_t r = read_full(fd, path, in, CHUNK, total_in, err, errlen);
+            if (r < 0) break;
+            if (r == 0) eof = 1;
+            s.next_in = in;
+            s.avail_in = (uInt)r;
+            total_in += (size_t)r;
         }
-        if (out_len == cap) {
-            size_t ncap = cap * 2;
-            uint8_t *nb = realloc(out, ncap);
-            if (nb == NULL) {
-                set_err(err, errlen, "%s: out of memory growing the output to %zu bytes", path, ncap);
-                break;
-            }
-            out = nb;
-            cap = ncap;
-        }
-        size_t room = cap - out_len < step ? cap - out_len : step;
-        s.next_out = out + out_len;
+        int probing = o->len == o->limit;  // full: would inflate produce one byte more?
+        if (!probing && o->len == o->cap && out_reserve(o, o->cap * 2, path, err, errlen) != 0) break;
+        size_t room = probing ? 1 : o->cap - o->len;
+        if (room > UINT_MAX) room = UINT_MAX;
+        s.next_out = probing ? &probe : o->data + o->len;
         s.avail_out = (uInt)room;
         int rc = inflate(&s, Z_NO_FLUSH);
-        out_len += room - s.avail_out;
-        size_t consumed = in_pos - s.avail_in;  // offset of the next unread compressed byte
+        size_t produced = room - s.avail_out;
+        if (probing && produced > 0) {
+            *longer = 1;
+            status = 0;
+            break;
+        }
+        if (!probing) o->len += produced;
+        size_t consumed = total_in - s.avail_in;  // offset of the next unread compressed byte
         if (rc == Z_STREAM_END) {
             members++;
-            if (consumed == n) {
+            // What follows: another member, zero padding (accepted by gunzip too), or the end.
+            if (s.avail_in < 2 && !eof) {
+                memmove(in, s.next_in, s.avail_in);
+                ssize_t r = read_full(fd, path, in + s.avail_in, CHUNK - s.avail_in, total_in, err, errlen);
+                if (r < 0) break;
+                if ((size_t)r < CHUNK - s.avail_in) eof = 1;
+                s.next_in = in;
+                s.avail_in += (uInt)r;
+                total_in += (size_t)r;
+            }
+            if (s.avail_in == 0 && eof) {
                 status = 0;
                 break;
             }
-            const uint8_t *rest = in + consumed;
-            size_t rest_len = n - consumed;
-            if (rest_len >= 2 && rest[0] == 0x1f && rest[1] == 0x8b) {  // next member
+            if (s.avail_in >= 2 && s.next_in[0] == 0x1f && s.next_in[1] == 0x8b) {  // next member
                 inflateReset(&s);
                 continue;
             }
-            if (all_zero(rest, rest_len)) {  // zero padding, accepted by gunzip too
+            size_t rest_start = consumed;
+            int zero = all_zero(s.next_in, s.avail_in);
+            while (zero && !eof) {
+                ssize_t r = read_full(fd, path, in, CHUNK, total_in, err, errlen);
+                if (r < 0) {
+                    zero = -1;
+                    break;
+                }
+                if (r < CHUNK) eof = 1;
+                total_in += (size_t)r;
+                zero = all_zero(in, (size_t)r);
+            }
+            if (zero < 0) break;
+            if (zero) {
                 status = 0;
                 break;
             }
             set_err(err, errlen,
-                    "%s: corrupt gzip stream: %zu bytes of trailing data after gzip member %d "
-                    "(at compressed byte %zu of %zu), expected end of file or another gzip member",
-                    path, rest_len, members, consumed, n);
+                    "%s: corrupt gzip stream: trailing data after gzip member %d (at compressed byte %zu), "
+                    "expected end of file or another gzip member",
+                    path, members, rest_start);
             break;
         }
         if (rc == Z_OK) continue;
         if (rc == Z_BUF_ERROR) {
-            if (s.avail_in == 0 && in_pos == n) {
+            if (s.avail_in == 0 && eof) {
                 set_err(err, errlen,
                         "%s: truncated gzip stream: the file ends after %zu compressed bytes "
                         "(%zu bytes decompressed) before the end of gzip member %d; expected a "
                         "complete gzip file (incomplete download?)",
-                        path, n, out_len, members + 1);
+                        path, total_in, o->len, members + 1);
                 break;
             }
-            if (s.avail_out == 0) continue;  // output full: grow and go on
-            set_err(err, errlen, "%s: gzip inflate made no progress at compressed byte %zu", path,
-                    consumed);
+            if (s.avail_in == 0 || s.avail_out == 0) continue;  // read more, or grow
+            set_err(err, errlen, "%s: gzip inflate made no progress at compressed byte %zu", path, consumed);
             break;
         }
         if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
             set_err(err, errlen,
-                    "%s: corrupt gzip stream (zlib: %s) near compressed byte %zu of %zu, after "
-                    "%zu decompressed bytes",
-                    path, s.msg != NULL ? s.msg : "invalid data", consumed, n, out_len);
+                    "%s: corrupt gzip stream (zlib: %s) near compressed byte %zu, after %zu decompressed bytes",
+                    path, s.msg != NULL ? s.msg : "invalid data", consumed, o->len);
             break;
         }
         if (rc == Z_MEM_ERROR) {
             set_err(err, errlen, "%s: out of memory while inflating", path);
             break;
         }
-        set_err(err, errlen, "%s: inflate failed with zlib error %d (%s)", path, rc,
-                s.msg != NULL ? s.msg : "no message");
+        set_err(err, errlen, "%s: inflate failed with zlib error %d (%s)", path, rc, s.msg != NULL ? s.msg : "no message");
         break;
     }
     inflateEnd(&s);
-    if (status != 0) {
-        free(out);
-        return -1;
-    }
-    if (out_len + (1 << 20) < cap) {  // give back a large over-allocation
-        uint8_t *nb = realloc(out, out_len > 0 ? out_len : 1);
-        if (nb != NULL) out = nb;
-    }
-    *data = out;
-    *len = out_len;
-    return 0;
+    return status;
 }
 
-int cs_read_file_maybe_gzip(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen) {
+int cs_read_file_bounded(const char *path, size_t max_len, int gunzip, uint8_t **data, size_t *len, int *longer,
+                         char *err, size_t errlen) {
     if (err != NULL && errlen > 0) err[0] = '\0';
-    if (data == NULL || len == NULL) {
-        set_err(err, errlen, "cs_read_file_maybe_gzip: data and len must not be NULL");
+    if (data == NULL || len == NULL || longer == NULL) {
+        set_err(err, errlen, "cs_read_file_bounded: data, len and longer must not be NULL");
         return -1;
     }
     *data = NULL;
     *len = 0;
+    *longer = 0;
     if (path == NULL) {
-        set_err(err, errlen, "cs_read_file_maybe_gzip: path is NULL");
+        set_err(err, errlen, "cs_read_file_bounded: path is NULL");
         return -1;
     }
-    uint8_t *raw = NULL;
-    size_t n = 0;
-    if (read_raw(path, &raw, &n, err, errlen) != 0) return -1;
-    if (n < 2 || raw[0] != 0x1f || raw[1] != 0x8b) {  // not gzip: the bytes as they are
-        *data = raw;
-        *len = n;
-        return 0;
-    }
-    int rc;
-    if (n < 4) {  // shorter than any trailer: nothing to inflate
-        set_err(err, errlen,
-                "%s: truncated gzip stream: the file is %zu bytes, expected at least a gzip "
-                "header (10 bytes) and trailer (8 bytes)",
-                path, n);
-        rc = -1;
+    off_t size = 0;
+    int fd = open_regular(path, &size, err, errlen);
+    if (fd < 0) return -1;
+    uint8_t *in = malloc(CHUNK);
+    outbuf o = {NULL, 0, 0, max_len};
+    int rc = -1;
+    if (in == NULL) {
+        set_err(err, errlen, "%s: out of memory allocating %d bytes", path, CHUNK);
     } else {
-        rc = gunzip(path, raw, n, data, len, err, errlen);
+        ssize_t first = read_full(fd, path, in, CHUNK, 0, err, errlen);
+        if (first >= 0) {
+            int is_gzip = gunzip && first >= 2 && in[0] == 0x1f && in[1] == 0x8b;
+            rc = is_gzip ? read_gzip(fd, path, in, (size_t)first, size, &o, longer, err, errlen)
+                         : read_plain(fd, path, in, (size_t)first, size, &o, longer, err, errlen);
+        }
     }
-    free(raw);
-    return rc;
+    free(in);
+    close(fd);
+    if (rc != 0) {
+        free(o.data);
+        *longer = 0;
+        return -1;
+    }
+    if (o.data == NULL) o.data = malloc(1);  // callers get a valid pointer for empty content
+    else if (o.len + CHUNK < o.cap) {        // give back a large over-allocation
+        uint8_t *nb = realloc(o.data, o.len > 0 ? o.len : 1);
+        if (nb != NULL) o.data = nb;
+    }
+    if (o.data == NULL) {
+        set_err(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    *data = o.data;
+    *len = o.len;
+    return 0;
 }
 
 void cs_free(void *p) { free(p); }

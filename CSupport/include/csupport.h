@@ -159,15 +159,22 @@ int cs_thread_binding_list(char *out, size_t len);
 int cs_process_thread_count(void);
 
 // MARK: - Files
-// Reads a whole file, transparently gunzipping it when it starts with the gzip magic.
-// On success returns 0, *data (free with cs_free) and *len. On failure returns −1 and a message
-// naming the problem in err (missing file, corrupt/truncated gzip stream, ...).
-int cs_read_file_maybe_gzip(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen);
+// Reads the regular file `path` (symbolic links followed), gunzipping it when `gunzip` is non-zero
+// and it starts with the gzip magic, producing at most `max_len` bytes: callers pass the size the
+// header and the format allow, so a gzip bomb or a lying header cannot exhaust memory.
+// On success returns 0, *data (free with cs_free; valid even when *len is 0), *len ≤ max_len, and
+// *longer = 1 when the content goes on past max_len (the rest is then neither read nor checked).
+// On failure returns −1 and a message starting with the path in err: not a regular file (saying
+// what it is: directory, device, FIFO, socket, dangling symbolic link, symbolic link loop),
+// missing, unreadable, truncated or corrupt gzip stream, trailing data.
+int cs_read_file_bounded(const char *path, size_t max_len, int gunzip, uint8_t **data, size_t *len, int *longer,
+                         char *err, size_t errlen);
 void cs_free(void *p);
 
 // MARK: - Stop signals
-// Installs SIGINT/SIGTERM handlers that only record the signal, so a long run can finish the
-// step in flight, checkpoint and exit cleanly. cs_stop_signal() returns the signal (0: none).
+// Installs SIGINT/SIGTERM handlers: the first only records the signal, so a long run can stop at
+// a safe point, checkpoint and exit cleanly; a second exits the process at once with 128 + signal.
+// cs_stop_signal() returns the first signal (0: none).
 void cs_install_stop_signals(void);
 int cs_stop_signal(void);
 

@@ -25,8 +25,9 @@ struct BenchScalingCommand: ParsableCommand {
     var scheduler: SchedulerChoice = .both
     @Option(name: .long, help: "NUMA-aware placement of the pool: on or off.")
     var numa: OnOff = .on
-    @Option(name: .customLong("eval"), help: "How W±Δ are evaluated: incremental (what rso train runs) or full.")
-    var evaluation: EvaluationPath = .incremental
+    @OptionGroup var trialEval: TrialEvalOption<EvaluationPath>
+    /// Defaults to what training runs.
+    var evaluation: EvaluationPath { trialEval.value ?? TrainingOptions(net: net.rawValue).evaluation }
     @Option(name: .long, help: "Timed steps per layer.")
     var trials: Int = 3
     @Flag(name: .long, help: "Print one JSON object.")
@@ -82,7 +83,7 @@ struct BenchScalingCommand: ParsableCommand {
             }
         }
         if json {
-            var obj: [String: Any] = ["net": net.rawValue, "batch": batch, "cache": true, "eval": evaluation.rawValue,
+            var obj: [String: Any] = ["net": net.rawValue, "batch": batch, "cache": true, "trial_eval": evaluation.rawValue,
                                       "openmp_placement": OpenMPScheduler.placement,
                                       "commit": BenchContext.gitCommit() ?? "unknown"]
             obj["rows"] = try rows.map { try jsonObject($0) }
@@ -90,7 +91,7 @@ struct BenchScalingCommand: ParsableCommand {
             return
         }
         let names = rows.first?.layers.map(\.name) ?? []
-        print("trials/s per layer (\(net.rawValue), batch \(batch), cache on, eval \(evaluation.rawValue)):")
+        print("trials/s per layer (\(net.rawValue), batch \(batch), cache on, trial eval \(evaluation.rawValue)):")
         print("scheduler threads" + names.map { leftPad($0, 10) }.joined())
         for row in rows {
             print(row.scheduler.padding(toLength: 9, withPad: " ", startingAt: 0) + leftPad("\(row.threads)", 8)

@@ -18,20 +18,24 @@ struct BenchTrialCommand: ParsableCommand {
     var trials: Int = 5
     @Option(name: .long, help: "Caching of layer d's input: on, off, or both (compared).")
     var cache: CacheChoice = .both
-    @Option(name: .customLong("eval"), help: "Evaluation of W±Δ: full (reference), incremental, or both (compared).")
-    var evaluation: EvalChoice = .full
+    @OptionGroup var trialEval: TrialEvalOption<EvalChoice>
     @Option(name: .long, help: "Trials per batch (1: a fresh batch per trial, the paper); > 1 times fresh and reused steps and mixes them 1:(K−1).")
     var batchReuse: Int = 1
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
     enum CacheChoice: String, ExpressibleByArgument, CaseIterable { case on, off, both }
-    enum EvalChoice: String, ExpressibleByArgument, CaseIterable { case full, incremental, both }
+    enum EvalChoice: String, ExpressibleByArgument, CaseIterable, Sendable { case incremental, full, both }
 
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be a positive number of samples, got \(batch)") }
         if trials < 1 { throw ValidationError("--trials must be at least 1, got \(trials)") }
         if batchReuse < 1 { throw ValidationError("--batch-reuse must be at least 1, got \(batchReuse)") }
+    }
+
+    /// Defaults to what training runs.
+    var evaluation: EvalChoice {
+        trialEval.value ?? EvalChoice(rawValue: TrainingOptions(net: net.rawValue).evaluation.rawValue)!
     }
 
     func run() throws {
@@ -43,7 +47,7 @@ struct BenchTrialCommand: ParsableCommand {
         var incremental: [TrialBenchmark.Result] = []
         for cached in modes {
             for path in paths {
-                if !json { print("\(net.rawValue), batch \(batch), \(threads.describe(scheduler)), cache \(cached ? "on" : "off"), eval \(path.rawValue), batch reuse \(batchReuse), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
+                if !json { print("\(net.rawValue), batch \(batch), \(threads.describe(scheduler)), cache \(cached ? "on" : "off"), trial eval \(path.rawValue), batch reuse \(batchReuse), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
                 let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, trials: trials, scheduler: scheduler,
                                                evaluation: path, batchReuse: batchReuse, progress: { if !json { print("  " + $0) } })
                 if path == paths[0] { results.append(r) } else { incremental.append(r) }

@@ -21,11 +21,11 @@ public struct DataOptions: ParsableArguments {
 
     public init() {}
 
-    public func load(for net: NetworkSpec) throws -> DatasetSplits {
+    public func load(for net: NetworkSpec, stop: StopRequest? = nil) throws -> DatasetSplits {
         let format = NetworkZoo.datasetFormat(for: net)
         let dir = try DatasetSplits.resolveDirectory(flag: dataDir, environment: ProcessInfo.processInfo.environment,
                                                      format: format)
-        return try DatasetSplits.load(format: format, directory: dir)
+        return try DatasetSplits.load(format: format, directory: dir, stop: stop)
     }
 }
 
@@ -68,8 +68,12 @@ public struct ThreadOptions: ParsableArguments {
         ThreadPlan.make(cores: try MachineInfo.cores(), threads: threads, numa: numaAware)
     }
 
-    /// The scheduler these options select; `pin` binds pool workers to their cores.
+    /// The scheduler these options select; `pin` binds pool workers to their cores. Refuses more
+    /// threads than the machine has hardware threads (`rso info` may still describe such a plan).
     public func makeScheduler(pin: Bool = true) throws -> ChunkScheduler {
+        if let t = threads, let most = MachineInfo.maxThreads, t > most {
+            throw ValidationError("--threads \(t) exceeds this machine's \(most) hardware threads (workers wait for each other at every parallel step, so more would stall); use at most \(most)")
+        }
         switch scheduler {
         case .pool:
             return WorkerPool(plan: try plan(), pin: pin)
@@ -87,6 +91,28 @@ public struct ThreadOptions: ParsableArguments {
             return "\(s.workers) thread(s) (OpenMP team, \(OpenMPScheduler.placement))"
         }
     }
+}
+
+/// `--trial-eval`: how a trial's W±Δ are evaluated. `--eval` is its earlier spelling, still
+/// accepted but hidden ("eval" alone means the test set: `--eval-every`, `rso eval`).
+public struct TrialEvalOption<Choice: ExpressibleByArgument & Sendable>: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "How a trial's W±Δ are evaluated: \(Choice.allValueStrings.joined(separator: ", ")). incremental (the default, what rso train runs) recomputes only what the weight touches; full is the reference.",
+        valueName: "path"))
+    var trialEval: Choice?
+    @Option(name: .customLong("eval"), help: .hidden)
+    var oldSpelling: Choice?
+
+    public init() {}
+
+    public func validate() throws {
+        if trialEval != nil && oldSpelling != nil {
+            throw ValidationError("--eval is the old spelling of --trial-eval; give only one")
+        }
+    }
+
+    /// The value given, if any.
+    public var value: Choice? { trialEval ?? oldSpelling }
 }
 
 public enum OnOff: String, ExpressibleByArgument, CaseIterable, Sendable {

@@ -17,11 +17,11 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the He-normal initialisation and of the BN-statistics subset.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Training samples over which BN population statistics are recomputed.")
-    var bnSamples: Int = 10_000
+    @Option(name: .long, help: "Training samples over which BN population statistics are recomputed; at most the training set. Default: 10000, or the whole training set when smaller.")
+    var bnSamples: Int?
 
     func validate() throws {
-        if bnSamples < 1 { throw ValidationError("--bn-samples must be a positive number of samples, got \(bnSamples)") }
+        if let bnSamples, bnSamples < 1 { throw ValidationError("--bn-samples must be a positive number of samples, got \(bnSamples)") }
     }
 
     func run() throws {
@@ -31,10 +31,13 @@ struct EvalCommand: ParsableCommand {
         let splits: DatasetSplits
         do { splits = try data.load(for: spec) } catch { throw CLIError(description: "\(error)") }
         let loaded = clock.now
+        if let bnSamples, bnSamples > splits.train.count {
+            throw CLIError(description: "--bn-samples must be at most the training set size \(splits.train.count), got \(bnSamples)")
+        }
         print("data: \(splits.directory) — train \(splits.train.count), test \(splits.test.count) (\(secs(loaded - t0)) s)")
         let params = NetworkParameters.heNormal(network: spec, seed: seed)
         let scheduler = try threads.makeScheduler()
-        let result = Evaluator.run(parameters: params, splits: splits, statisticsSamples: bnSamples, seed: seed,
+        let result = Evaluator.run(parameters: params, splits: splits, statisticsSamples: bnSamples ?? TrainingOptions(net: net.rawValue).bnSamples, seed: seed,
                                    scheduler: scheduler)
         let done = clock.now
         print("net \(spec.name), seed \(seed), He-normal init, \(threads.describe(scheduler)), BN statistics over \(result.statisticsSamples) training samples")

@@ -4,6 +4,8 @@ import RSOEngine
 
 /// Appends one JSON object per line, each with a "kind" field (start, unit, cycle, eval,
 /// checkpoint, end). Keys are snake_case; eval records carry cycle, test_accuracy (0–1), test_loss.
+/// Non-finite numbers are written as null (JSON has no NaN), so no record is ever dropped; a
+/// record that still cannot be written is reported on stderr.
 final class MetricsWriter {
     private let handle: FileHandle
     private let encoder: JSONEncoder
@@ -21,16 +23,37 @@ final class MetricsWriter {
         encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: Self.nonFinite, negativeInfinity: Self.nonFinite, nan: Self.nonFinite)
     }
 
+    /// Stands for a non-finite number between encoding and the final line, where it becomes null.
+    private static let nonFinite = "\u{1}non-finite"
+
     func write<T: Encodable>(kind: String, _ record: T) {
-        guard let body = try? encoder.encode(record),
-              var obj = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else { return }
-        obj["kind"] = kind
-        obj["time"] = ISO8601DateFormatter().string(from: Date())
-        guard var line = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) else { return }
-        line.append(0x0A)
-        handle.write(line)
+        do {
+            let body = try encoder.encode(record)
+            guard var obj = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+                throw CLIError(description: "not a JSON object")
+            }
+            obj = obj.mapValues(Self.nullingNonFinite)
+            obj["kind"] = kind
+            obj["time"] = ISO8601DateFormatter().string(from: Date())
+            var line = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            line.append(0x0A)
+            handle.write(line)
+        } catch {
+            FileHandle.standardError.write(Data("warning: could not write the \(kind) metrics record: \(error)\n".utf8))
+        }
+    }
+
+    private static func nullingNonFinite(_ v: Any) -> Any {
+        switch v {
+        case let s as String where s == nonFinite: return NSNull()
+        case let d as [String: Any]: return d.mapValues(nullingNonFinite)
+        case let a as [Any]: return a.map(nullingNonFinite)
+        default: return v
+        }
     }
 }
 
@@ -39,20 +62,18 @@ struct StartRecord: Encodable {
     var threads: Int
     var trainSamples: Int
     var testSamples: Int
-    var stepsPerCycle: Int
+    var trialsPerCycle: Int
     var resumedFrom: String?
     var startTrials: Int
 }
 
-struct CheckpointRecord: Encodable {
-    var path: String
-    var reason: String
-    var cycle: Int
-    var trials: Int
-}
-
 struct EndRecord: Encodable {
+    /// finished, trial-limit, interrupted, non-finite-loss or error.
     var reason: String
+    /// What went wrong (non-finite-loss, error).
+    var error: String?
+    /// The stop signal, when interrupted by one.
+    var signal: Int32?
     var trials: Int
     var cycle: Int
     var elapsed: Double

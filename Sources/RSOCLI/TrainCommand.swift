@@ -14,9 +14,23 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a network with RSO (paper Algorithm 1), with progress, metrics and checkpoints.",
         discussion: """
-        SIGINT/SIGTERM finish the step in flight, write a checkpoint and exit 0; --resume continues \
-        so that the final weights equal an uninterrupted run's, bit for bit.
+        A trial draws a batch and a Δ and keeps the best of W, W+Δ, W−Δ (one weight per trial with \
+        --sampling weight); a cycle visits every parameter once.
+
+        SIGINT/SIGTERM stop at the next safe point (between trials, or between the pieces of a data \
+        pass: cache build, test evaluation), write a checkpoint and exit 0, skipping the final test \
+        evaluation; --resume continues so that the final weights equal an uninterrupted run's, bit for \
+        bit (it runs any scheduled evaluation the stop cut short). A second signal exits at once; the \
+        last complete checkpoint stays (checkpoints are written atomically).
+
+        Exit status: 0 finished, reached --max-trials, or stopped by a signal with its checkpoint \
+        written; 1 error (data, checkpoint, I/O: the message names the file); 3 the loss became \
+        non-finite (the run stops, the last good checkpoint is kept); 64 invalid option; 128+N a \
+        second signal N forced an immediate exit (130 for SIGINT).
         """)
+
+    /// Exit status of a run stopped by a non-finite loss.
+    static let nonFiniteLossExitCode: Int32 = 3
 
     @Option(name: .long, help: "Network: \(NetName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var net: NetName = .mnist6
@@ -25,7 +39,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .long, help: "Seed of everything: init, batches, deltas.")
     var seed: UInt64 = 1
-    @Option(name: .long, help: "Samples per step (a fresh random batch per step).")
+    @Option(name: .long, help: "Samples per trial (a fresh random batch per trial).")
     var batch: Int = 5000
     @Option(name: .long, help: "Cycles (each visits every weight once); sets the σ annealing schedule.")
     var cycles: Int = 50
@@ -39,16 +53,15 @@ struct TrainCommand: ParsableCommand {
     var delta: DeltaDistribution = .gaussian
     @Option(name: .long, help: "L2 penalty λ·w² inside the compared objective (weights only).")
     var weightDecay: Double = 0
-    @Option(name: .long, help: "Perturb one weight (weight), a whole layer (layer) or the whole network (network) per step.")
+    @Option(name: .long, help: "Perturb one weight (weight), a whole layer (layer) or the whole network (network) per trial.")
     var sampling: SamplingLevel = .weight
     @Option(name: .long, help: "sequential, neuron-parallel or layer-parallel (§4.6).")
     var update: UpdateScheme = .sequential
     @Option(name: .long, help: "Cache layer d's input for the whole training set (on, off).")
     var cache: OnOff = .on
-    @Option(name: .long, help: "Training samples for BN population statistics (evaluation, cache).")
-    var bnSamples: Int = 10_000
-    @Option(name: .customLong("eval"), help: "How W±Δ are evaluated: incremental (recompute only what the weight touches) or full (the reference).")
-    var evaluation: EvaluationPath = .incremental
+    @Option(name: .long, help: "Training samples for BN population statistics (test evaluation, cache); at most the training set. Default: 10000, or the whole training set when smaller.")
+    var bnSamples: Int?
+    @OptionGroup var trialEval: TrialEvalOption<EvaluationPath>
     @Option(name: .long, help: "Keep one batch for K consecutive trials (1: a fresh batch per weight, the paper).")
     var batchReuse: Int = 1
 
@@ -60,29 +73,24 @@ struct TrainCommand: ParsableCommand {
     var checkpoint: String?
     @Option(name: .long, help: "Minutes between time-based checkpoints (also written at each cycle end and at exit).")
     var checkpointEvery: Double = 10
-    @Option(name: .long, help: "Stop after N steps in this process (smoke runs); still checkpoints and evaluates.")
-    var maxWeights: Int?
+    @Option(name: .long, help: "Stop after N trials in this process (smoke runs); still checkpoints and evaluates.")
+    var maxTrials: Int?
+    /// The flag's first name, kept so existing scripts work (it counted trials, not weights).
+    @Option(name: .customLong("max-weights"), help: .hidden)
+    var maxTrialsOldSpelling: Int?
     @Option(name: .long, help: ArgumentHelp("Continue the run saved in this checkpoint.", valueName: "file"))
     var resume: String?
     @Option(name: .long, help: "Progress display: auto (bar on a terminal, lines otherwise), bar, lines.")
     var progress: ProgressStyle = .auto
 
     func validate() throws {
-        if batch < 1 { throw ValidationError("--batch must be a positive number of samples, got \(batch)") }
-        if cycles < 1 { throw ValidationError("--cycles must be at least 1, got \(cycles)") }
-        if !(sigmaScale > 0) { throw ValidationError("--sigma-scale must be positive, got \(sigmaScale)") }
-        if !(sigmaFinalRatio > 0 && sigmaFinalRatio <= 1) {
-            throw ValidationError("--sigma-final-ratio must be in (0, 1], got \(sigmaFinalRatio)")
+        if maxTrials != nil && maxTrialsOldSpelling != nil {
+            throw ValidationError("--max-weights is the old spelling of --max-trials; give only one")
         }
-        if !(weightDecay >= 0) { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)") }
-        if bnSamples < 1 { throw ValidationError("--bn-samples must be positive, got \(bnSamples)") }
-        if batchReuse < 1 { throw ValidationError("--batch-reuse must be at least 1, got \(batchReuse)") }
-        if batchReuse > 1 && (sampling != .weight || update != .sequential) {
-            throw ValidationError("--batch-reuse \(batchReuse) needs --sampling weight and --update sequential")
+        if let m = maxTrialsOldSpelling, m < 1 {
+            throw ValidationError("--max-weights (now --max-trials) must be at least 1, got \(m)")
         }
-        if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1, got \(evalEvery)") }
-        if !(checkpointEvery > 0) { throw ValidationError("--checkpoint-every must be a positive number of minutes, got \(checkpointEvery)") }
-        if let m = maxWeights, m < 1 { throw ValidationError("--max-weights must be at least 1, got \(m)") }
+        do { try runOptions.validate() } catch { throw ValidationError("\(error)") }
     }
 
     var options: TrainingOptions {
@@ -98,114 +106,134 @@ struct TrainCommand: ParsableCommand {
         o.update = update
         o.cache = cache == .on
         o.seed = seed
-        o.bnSamples = bnSamples
-        o.evaluation = evaluation
+        if let bnSamples { o.bnSamples = bnSamples }
+        o.evaluation = trialEval.value ?? o.evaluation
         o.batchReuse = batchReuse
         return o
     }
 
+    var runOptions: RunOptions {
+        var r = RunOptions(training: options,
+                           checkpointPath: checkpoint ?? RunOptions.defaultCheckpointPath(net: net.rawValue, seed: seed))
+        r.checkpointEveryMinutes = checkpointEvery
+        r.evalEvery = evalEvery
+        r.maxTrials = maxTrials ?? maxTrialsOldSpelling
+        r.resume = resume
+        return r
+    }
+
     func run() throws {
+        // Signals first: a stop during data loading is honoured too.
+        let stop = StopRequest.signals()
+        var run = runOptions
+        let checkpointPath = run.checkpointPath
+        do { try CheckpointDestination.prepare(checkpointPath) } catch { throw CLIError(description: "\(error)") }
+        let metricsWriter = try metrics.map { try MetricsWriter(path: $0) }
+        let scheduler = try threads.makeScheduler()
         let spec = net.spec
         let splits: DatasetSplits
-        do { splits = try data.load(for: spec) } catch { throw CLIError(description: "\(error)") }
-        let scheduler = try threads.makeScheduler()
-        let checkpointPath = checkpoint ?? "runs/\(spec.name)-seed\(seed).safetensors"
-        try ensureParentDirectory(checkpointPath, flag: "--checkpoint")
-        let trainer: Trainer
         do {
-            if let resume {
-                trainer = try Trainer.resume(from: resume, options: options, train: splits.train, test: splits.test,
-                                             scheduler: scheduler)
-            } else {
-                trainer = try Trainer(options: options, train: splits.train, test: splits.test, scheduler: scheduler)
-            }
+            splits = try data.load(for: spec, stop: stop)
+        } catch is RunStopped {
+            print("stopped by signal \(stop.signal ?? 0) while loading data; nothing trained"
+                  + (resume.map { ", checkpoint \($0) unchanged" } ?? ", no checkpoint written"))
+            return
         } catch {
             throw CLIError(description: "\(error)")
         }
-        trainer.evalEvery = evalEvery
-        let metricsWriter = try metrics.map { try MetricsWriter(path: $0) }
+        if bnSamples == nil { run.training.bnSamples = min(run.training.bnSamples, splits.train.count) }
+        let controller: RunController
+        let trainer: Trainer
+        do {
+            controller = try RunController(options: run, stop: stop)
+            trainer = try controller.makeTrainer(train: splits.train, test: splits.test, scheduler: scheduler)
+        } catch {
+            throw CLIError(description: "\(error)")
+        }
         let console = TrainingConsole(trainer: trainer, style: progress.resolved, metrics: metricsWriter)
         trainer.observer = console
 
         let model = FlopModel(network: spec)
+        let o = trainer.options
         console.header([
             "rso train \(spec.name) on \(splits.directory): train \(splits.train.count), test \(splits.test.count)",
-            "batch \(batch), cycles \(cycles), seed \(seed), \(threads.describe(scheduler)), sampling \(sampling.rawValue), update \(update.rawValue), order \(order.rawValue), delta \(delta.rawValue), cache \(cache.rawValue), eval \(evaluation.rawValue), batch reuse \(batchReuse), weight decay \(weightDecay)",
-            "|W| = \(grouped(model.weights)), \(grouped(trainer.stepsPerCycle)) steps per cycle; checkpoint \(checkpointPath)"
-                + (resume.map { "; resumed from \($0) at cycle \(trainer.state.cycle + 1), step \(trainer.state.trials)" } ?? ""),
+            "batch \(o.batch), cycles \(o.cycles), seed \(o.seed), \(threads.describe(scheduler)), sampling \(o.sampling.rawValue), update \(o.update.rawValue), order \(o.order.rawValue), delta \(o.delta.rawValue), cache \(cache.rawValue), trial eval \(o.evaluation.rawValue), batch reuse \(o.batchReuse), weight decay \(o.weightDecay)",
+            "|W| = \(grouped(model.weights)), \(grouped(trainer.trialsPerCycle)) trials per cycle; checkpoint \(checkpointPath)"
+                + (resume.map { "; resumed from \($0) at cycle \(trainer.state.cycle + 1), trial \(trainer.state.trials)" } ?? ""),
         ])
-        metricsWriter?.write(kind: "start", StartRecord(options: options, threads: scheduler.workers,
+        metricsWriter?.write(kind: "start", StartRecord(options: o, threads: scheduler.workers,
                                                          trainSamples: splits.train.count, testSamples: splits.test.count,
-                                                         stepsPerCycle: trainer.stepsPerCycle, resumedFrom: resume,
+                                                         trialsPerCycle: trainer.trialsPerCycle, resumedFrom: resume,
                                                          startTrials: trainer.state.trials))
 
-        cs_install_stop_signals()
-        let interval = checkpointEvery * 60
-        var lastSave = Date()
-        func save(_ why: String) throws {
-            do {
-                try trainer.saveCheckpoint(to: checkpointPath)
-            } catch {
-                throw CLIError(description: "could not write checkpoint: \(error)")
-            }
-            lastSave = Date()
-            metricsWriter?.write(kind: "checkpoint", CheckpointRecord(path: checkpointPath, reason: why,
-                                                                       cycle: trainer.state.cycle, trials: trainer.state.trials))
+        func end(_ reason: String, error: String? = nil, signal: Int32? = nil) -> Int {
+            let rss = MemoryUsage.peakResidentBytes()
+            let last = trainer.evaluations.last
+            metricsWriter?.write(kind: "end", EndRecord(reason: reason, error: error, signal: signal,
+                                                         trials: trainer.state.trials, cycle: trainer.state.cycle,
+                                                         elapsed: trainer.elapsed, peakResidentBytes: rss,
+                                                         testAccuracy: last?.testAccuracy, testLoss: last?.testLoss))
+            return rss
         }
-        var saveError: Error?
-        let reason = trainer.run(
-            maxTrials: maxWeights,
-            shouldStop: { cs_stop_signal() != 0 || saveError != nil },
-            safePoint: { _ in
-                if Date().timeIntervalSince(lastSave) >= interval {
-                    do { try save("interval") } catch { saveError = error }
-                }
-            },
-            cycleEnd: { _ in
-                do { try save("cycle-end") } catch { saveError = error }
-            })
-        if let saveError { throw saveError }
+        let outcome: RunOutcome
+        do {
+            outcome = try controller.run(trainer)
+        } catch {
+            console.finishLine()
+            _ = end("error", error: "\(error)")
+            throw CLIError(description: "\(error)")
+        }
         console.finishLine()
-        if reason != .finished, trainer.evaluations.last?.cycle != trainer.state.cycle || trainer.state.position > 0 {
-            trainer.evaluate()
+        let rss = end(outcome.reason.rawValue, error: outcome.detail, signal: outcome.signal)
+        if outcome.reason == .nonFiniteLoss {
+            let kept = controller.lastCheckpoint.map { "the last good checkpoint is \($0.path) (after \($0.trials) trials)" }
+                ?? resume.map { "the checkpoint \($0) it resumed from is unchanged" }
+                ?? "no checkpoint was written"
+            FileHandle.standardError.write(Data("Error: training stopped on a non-finite loss: \(outcome.detail ?? ""); \(kept). Lower --sigma-scale or check the data and weights.\n".utf8))
+            throw ExitCode(Self.nonFiniteLossExitCode)
         }
-        try save(reason == .finished ? "finished" : reason == .interrupted ? "interrupted" : "trial-limit")
-        let rss = MemoryUsage.peakResidentBytes()
-        let last = trainer.evaluations.last
-        metricsWriter?.write(kind: "end", EndRecord(reason: "\(reason)", trials: trainer.state.trials, cycle: trainer.state.cycle,
-                                                     elapsed: trainer.elapsed, peakResidentBytes: rss,
-                                                     testAccuracy: last?.testAccuracy, testLoss: last?.testLoss))
-        if let last {
-            print(String(format: "final test accuracy %.2f%%, test loss %.4f (after %d steps, %.1f cycles, %@)",
+        if outcome.reason != .interrupted, let last = trainer.evaluations.last {
+            print(String(format: "final test accuracy %.2f%%, test loss %.4f (after %d trials, %.1f cycles, %@)",
                          100 * last.testAccuracy, last.testLoss, trainer.state.trials,
-                         Double(trainer.state.trials) / Double(trainer.stepsPerCycle), formatDuration(trainer.elapsed)))
+                         Double(trainer.state.trials) / Double(trainer.trialsPerCycle), formatDuration(trainer.elapsed)))
         }
         print("peak resident memory \(formatCount(Double(rss)))B")
-        switch reason {
+        switch outcome.reason {
         case .finished:
             print("finished; weights in \(checkpointPath)")
         case .interrupted, .trialLimit:
-            let why = reason == .interrupted ? "interrupted by signal \(cs_stop_signal())" : "stopped after --max-weights \(maxWeights ?? 0) steps"
+            let why = outcome.reason == .interrupted
+                ? "interrupted by signal \(outcome.signal ?? 0) (final test evaluation skipped)"
+                : "stopped after --max-trials \(run.maxTrials ?? 0) trials"
             print("\(why); checkpoint written to \(checkpointPath)")
             print("resume with: rso train \(resumeArguments(checkpointPath))")
+        case .nonFiniteLoss:
+            break
         }
     }
 
-    /// The command line that continues this run.
+    /// The command line that continues this run, quoted for a POSIX shell.
     private func resumeArguments(_ path: String) -> String {
-        var args = CommandLine.arguments.dropFirst(2).map { $0 }  // drop "rso" "train"
         var out: [String] = []
         var skip = false
-        for a in args {
+        let dropped = ["--resume", "--max-trials", "--max-weights"]
+        for a in CommandLine.arguments.dropFirst(2) {  // drop "rso" "train"
             if skip { skip = false; continue }
-            if a == "--resume" || a == "--max-weights" { skip = true; continue }
-            if a.hasPrefix("--resume=") || a.hasPrefix("--max-weights=") { continue }
-            out.append(a.contains(" ") ? "'\(a)'" : a)
+            if dropped.contains(a) { skip = true; continue }
+            if dropped.contains(where: { a.hasPrefix($0 + "=") }) { continue }
+            out.append(a)
         }
-        args = out
-        if checkpoint == nil { args += ["--checkpoint", path] }
-        return (args + ["--resume", path]).joined(separator: " ")
+        if checkpoint == nil { out += ["--checkpoint", path] }
+        return (out + ["--resume", path]).map(shellQuoted).joined(separator: " ")
     }
+}
+
+/// `s` as one word for a POSIX shell: unchanged when it holds only safe characters, else in single
+/// quotes with each ' written as '\''.
+func shellQuoted(_ s: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
+    if !s.isEmpty && s.allSatisfy({ safe.contains($0) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 func ensureParentDirectory(_ path: String, flag: String) throws {

@@ -36,22 +36,22 @@ final class TrainingConsole: TrainingObserver {
         lastDraw = .distantPast
     }
 
-    func stepFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {
+    func trialFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {
         let now = Date()
         let every: Double = style == .bar ? 0.25 : 10
-        guard now.timeIntervalSince(lastDraw) >= every || position == info.steps else { return }
+        guard now.timeIntervalSince(lastDraw) >= every || position == info.trials else { return }
         lastDraw = now
         let done = position - unitFirstPosition
         let dt = now.timeIntervalSince(unitStart)
         let rate = dt > 0 ? Double(done) / dt : 0
-        let eta = rate > 0 ? Double(info.steps - position) / rate : .infinity
+        let eta = rate > 0 ? Double(info.trials - position) / rate : .infinity
         let c = trainer.state.unitCounters
-        let text = String(format: "cycle %d/%d %@ %d/%d  %.1f steps/s  layer ETA %@  loss %.4f  accept %.1f%%",
-                          info.cycle, info.cycles, info.name, position, info.steps, rate, formatDuration(eta),
+        let text = String(format: "cycle %d/%d %@ %d/%d  %.1f trials/s  layer ETA %@  loss %.4f  accept %.1f%%",
+                          info.cycle, info.cycles, info.name, position, info.trials, rate, formatDuration(eta),
                           c.meanLoss, 100 * c.acceptRate)
         if style == .bar {
             let width = 24
-            let filled = info.steps > 0 ? width * position / info.steps : width
+            let filled = info.trials > 0 ? width * position / info.trials : width
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
             FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(text)".utf8))
             barVisible = true
@@ -67,8 +67,8 @@ final class TrainingConsole: TrainingObserver {
 
     func unitFinished(_ s: UnitSummary) {
         finishLine()
-        print(String(format: "cycle %d %-6@ %6d steps  loss %.4f  +Δ %d  −Δ %d  kept %d  %.1f steps/s  σ %.4g  elapsed %@",
-                     s.cycle, s.layer as NSString, s.steps, s.trainLoss, s.acceptPlus, s.acceptMinus, s.kept,
+        print(String(format: "cycle %d %-6@ %6d trials  loss %.4f  +Δ %d  −Δ %d  kept %d  %.1f trials/s  σ %.4g  elapsed %@",
+                     s.cycle, s.layer as NSString, s.trials, s.trainLoss, s.acceptPlus, s.acceptMinus, s.kept,
                      s.trialsPerSecond, s.sigma, formatDuration(s.elapsed)))
         fflush(nil)
         metrics?.write(kind: "unit", s)
@@ -89,6 +89,10 @@ final class TrainingConsole: TrainingObserver {
                      r.cycle, 100 * r.testAccuracy, r.testLoss, r.samples))
         fflush(nil)
         metrics?.write(kind: "eval", r)
+    }
+
+    func checkpointWritten(_ r: CheckpointRecord) {
+        metrics?.write(kind: "checkpoint", r)
     }
 
     func message(_ text: String) {

@@ -80,47 +80,19 @@ enum AtomicFile {
         }
     }
 
-    /// The whole content of `path`. Errors name `path`: missing, a directory, unreadable.
-    static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            if e == ENOENT {
-                throw CheckpointError(file: path, detail: "no such file (expected a safetensors checkpoint)")
+    /// The whole content of `path`, a regular file of at most `limit` bytes. Errors name `path`:
+    /// missing, not a regular file (saying what it is), larger than `limit`, unreadable.
+    static func read(_ path: String, limit: Int) throws -> [UInt8] {
+        try BoundedFile.withContents(
+            of: path, limit: limit, gunzip: false,
+            failure: { CheckpointError(file: path, detail: $0 + "; expected a safetensors checkpoint") }
+        ) { bytes, longer in
+            guard !longer else {
+                throw CheckpointError(file: path, detail: "file is larger than \(limit) bytes, the most a checkpoint "
+                    + "may have (expected a safetensors checkpoint)")
             }
-            throw CheckpointError(file: path, detail: "cannot open: \(describe(e))")
+            return [UInt8](bytes)
         }
-        defer { _ = close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let e = errno
-            throw CheckpointError(file: path, detail: "cannot stat: \(describe(e))")
-        }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            throw CheckpointError(file: path, detail: "is a directory, expected a safetensors file")
-        }
-        let size = Int(st.st_size)
-        var failure: CheckpointError? = nil
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            var done = 0
-            while done < size {
-                let n = posixRead(fd, buffer.baseAddress! + done, size - done)
-                if n < 0 {
-                    let e = errno
-                    if e == EINTR { continue }
-                    failure = CheckpointError(file: path, detail: "read failed after \(done) of \(size) bytes: \(describe(e))")
-                    break
-                }
-                if n == 0 {  // shrank while reading
-                    failure = CheckpointError(file: path, detail: "file is \(size) bytes but reading stopped at \(done)")
-                    break
-                }
-                done += n
-            }
-            initialized = done
-        }
-        if let failure { throw failure }
-        return bytes
     }
 
     // MARK: - Paths
@@ -146,7 +118,7 @@ enum AtomicFile {
     }
 }
 
-// The C functions, named so they do not clash with the Swift methods `write`/`read` above.
+// The C function, named so it does not clash with the Swift method `write` above.
 @inline(__always)
 private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
     #if canImport(Glibc)
@@ -156,11 +128,3 @@ private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -
     #endif
 }
 
-@inline(__always)
-private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.read(fd, buffer, count)
-    #else
-    return Darwin.read(fd, buffer, count)
-    #endif
-}

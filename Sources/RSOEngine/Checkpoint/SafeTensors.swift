@@ -242,8 +242,16 @@ public struct SafeTensors: Sendable, Equatable {
 
     // MARK: - Reading
 
-    public static func read(path: String) throws -> SafeTensors {
-        try parse(AtomicFile.read(path), file: path)
+    /// The most bytes `read` accepts by default: far above any checkpoint of the networks here
+    /// (the largest holds a few million parameters), far below what would exhaust memory.
+    public static let defaultMaxBytes = 1 << 30
+    /// The most header bytes `parse` accepts, as the reference implementation (100 MB): the JSON
+    /// parser's memory grows with the header, not with the tensors.
+    public static let maxHeaderBytes = 100_000_000
+
+    /// Reads and parses `path`, a regular file of at most `maxBytes` bytes.
+    public static func read(path: String, maxBytes: Int = defaultMaxBytes) throws -> SafeTensors {
+        try parse(AtomicFile.read(path, limit: maxBytes), file: path)
     }
 
     /// Parses and validates a whole file; `file` names it in errors.
@@ -257,6 +265,9 @@ public struct SafeTensors: Sendable, Equatable {
         }
         var declared: UInt64 = 0
         for i in 0..<8 { declared |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard declared <= UInt64(maxHeaderBytes) else {
+            throw fail("header says \(declared) bytes, more than the \(maxHeaderBytes) a safetensors header may have (not a safetensors file, or corrupt)")
+        }
         let following = bytes.count - 8
         guard declared <= UInt64(following) else {
             throw fail("header says \(declared) bytes but only \(following) follow the 8-byte length field "

@@ -17,13 +17,21 @@ public struct BatchSampler: Sendable, Equatable {
 
     /// Restores a sampler from a saved `permutation`; nil unless it is a permutation of 0..<n.
     public init?(permutation: [Int32]) {
-        var seen = [Bool](repeating: false, count: permutation.count)
-        for v in permutation {
-            guard v >= 0, Int(v) < permutation.count, !seen[Int(v)] else { return nil }
-            seen[Int(v)] = true
-        }
+        guard Self.permutationProblem(permutation) == nil else { return nil }
         self.count = permutation.count
         self.permutation = permutation
+    }
+
+    /// Why `permutation` is not a permutation of 0..<n, naming the first offending entry; nil if it is.
+    public static func permutationProblem(_ permutation: [Int32]) -> String? {
+        let n = permutation.count
+        var firstAt = [Int](repeating: -1, count: n)
+        for (i, v) in permutation.enumerated() {
+            guard v >= 0, Int(v) < n else { return "entry \(i) is \(v), outside 0..<\(n)" }
+            if firstAt[Int(v)] >= 0 { return "value \(v) appears twice (entries \(firstAt[Int(v)]) and \(i))" }
+            firstAt[Int(v)] = i
+        }
+        return nil
     }
 
     /// Writes k distinct indices in 0..<count to out[0..<k]. Requires 0 ≤ k ≤ count and out.count ≥ k.

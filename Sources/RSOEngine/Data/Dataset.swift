@@ -66,8 +66,10 @@ public struct DatasetSplits: Sendable {
 
     /// Reads both splits of `format` from `directory` (or from its `mnist/` / `cifar-10-batches-bin/`
     /// subfolder), checks every header, size and label, and normalises per channel with the training
-    /// split's statistics.
-    public static func load(format: DatasetFormat, directory: String) throws -> DatasetSplits {
+    /// split's statistics. A requested `stop` is honoured between the splits and before
+    /// normalising (throws `RunStopped`).
+    public static func load(format: DatasetFormat, directory: String, stop: StopRequest? = nil) throws -> DatasetSplits {
+        func checkStop() throws { if stop?.isRequested == true { throw RunStopped(phase: "loading data") } }
         let dir = try DataDirectory.locateFiles(for: format, in: directory)
         let trainRaw: RawSplit
         let testRaw: RawSplit
@@ -76,6 +78,7 @@ public struct DatasetSplits: Sendable {
             let find = { (name: String, what: String) in try DataDirectory.requireFile(name, what, in: dir, format: .idx) }
             trainRaw = try IDXReader.readSplit(imagesPath: try find(IDXReader.trainImages, "training images"),
                                                labelsPath: try find(IDXReader.trainLabels, "training labels"))
+            try checkStop()
             testRaw = try IDXReader.readSplit(imagesPath: try find(IDXReader.testImages, "test images"),
                                               labelsPath: try find(IDXReader.testLabels, "test labels"))
         case .cifar10:
@@ -86,8 +89,10 @@ public struct DatasetSplits: Sendable {
                 try DataDirectory.requireFile($0, "test batch", in: dir, format: .cifar10)
             }
             trainRaw = try CIFAR10Reader.readSplit(paths: trainPaths)
+            try checkStop()
             testRaw = try CIFAR10Reader.readSplit(paths: testPaths)
         }
+        try checkStop()
         let (mean, std) = Normalization.channelStatistics(of: trainRaw)
         let base = (dir as NSString).lastPathComponent
         return DatasetSplits(

@@ -1,38 +1,35 @@
-import CSupport
 import Foundation
 
-/// Whole-file access for the dataset readers: plain or gzip-compressed, through
-/// `cs_read_file_maybe_gzip` (which reports truncated and corrupt gzip streams as errors).
+/// Whole-file access for the dataset readers: plain or gzip-compressed, bounded, regular files only
+/// (see `BoundedFile`).
 enum FileBytes {
-    /// Calls `body` with the (decompressed) bytes of `path`; the buffer is freed afterwards.
-    static func withContents<R>(of path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
-        var data: UnsafeMutablePointer<UInt8>? = nil
-        var length = 0
-        var message = [CChar](repeating: 0, count: 1024)
-        let rc = cs_read_file_maybe_gzip(path, &data, &length, &message, message.count)
-        guard rc == 0, let data else {
-            var text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            if text.hasPrefix(path + ": ") { text.removeFirst(path.count + 2) }  // DataError adds the path
-            throw DataError(.unreadable, file: path, text.isEmpty ? "cannot be read" : text)
-        }
-        defer { cs_free(data) }
-        return try body(UnsafeBufferPointer(start: data, count: length))
+    /// Calls `body` with at most `limit` (decompressed) bytes of `path` and whether the content goes
+    /// on past them; the buffer is freed afterwards. Unreadable files throw `DataError(.unreadable)`.
+    static func withContents<R>(of path: String, limit: Int,
+                                _ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ longer: Bool) throws -> R) throws -> R {
+        try BoundedFile.withContents(of: path, limit: limit, gunzip: true,
+                                     failure: { DataError(.unreadable, file: path, $0) }, body)
     }
 
-    /// `directory/name` if it exists, else `directory/name.gz` if it exists, else nil.
+    /// `directory/name` or `directory/name.gz`, whichever is a regular file (symbolic links
+    /// followed), `name` first; else whichever exists in some other form (a directory, a dangling
+    /// symbolic link, a loop, a device), so that reading it says what it is; else nil.
     static func locate(_ name: String, in directory: String) -> String? {
-        for candidate in [name, name + ".gz"] {
-            let path = (directory as NSString).appendingPathComponent(candidate)
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                return path
-            }
+        let candidates = [name, name + ".gz"].map { (directory as NSString).appendingPathComponent($0) }
+        var st = stat()
+        if let regular = candidates.first(where: { stat($0, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG }) {
+            return regular
         }
-        return nil
+        return candidates.first { lstat($0, &st) == 0 }
     }
 
     /// " (after gunzip)" for a .gz path: sizes in messages are of the decompressed bytes.
     static func sizeQualifier(_ path: String) -> String { path.hasSuffix(".gz") ? " (after gunzip)" : "" }
+
+    /// "N bytes", or "more than N bytes" when the read stopped at its bound, qualified for .gz paths.
+    static func size(_ count: Int, longer: Bool, _ path: String) -> String {
+        (longer ? "more than " : "") + "\(count) bytes" + sizeQualifier(path)
+    }
 
     /// Big-endian UInt32 at `offset` (the caller checked the length).
     @inline(__always)

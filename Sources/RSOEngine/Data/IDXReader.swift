@@ -13,56 +13,69 @@ enum IDXReader {
     static let testImages = "t10k-images-idx3-ubyte"
     static let testLabels = "t10k-labels-idx1-ubyte"
 
-    /// Reads one split from an images file and a labels file and checks they agree.
+    /// The most samples one split may hold: above every 28×28 ten-class IDX set (MNIST and
+    /// Fashion-MNIST 60 000, QMNIST 120 000), and the bound that keeps a lying header from costing
+    /// more than 1 MB of labels and 784 MB of images.
+    static let maxCount = 1_000_000
+
+    /// Reads one split from an images file and a labels file and checks they agree. The labels are
+    /// read first: their count bounds how much of the images file is read.
     static func readSplit(imagesPath: String, labelsPath: String) throws -> RawSplit {
-        let (count, pixels) = try readImages(imagesPath)
         let labels = try readLabels(labelsPath)
-        guard labels.count == count else {
-            throw DataError(.countMismatch, file: imagesPath,
-                            "image count \(count) does not match label count \(labels.count) in \(labelsPath)")
-        }
+        let (count, pixels) = try readImages(imagesPath, expectedCount: labels.count, labelsPath: labelsPath)
         return RawSplit(count: count, channels: 1, height: rows, width: cols, pixels: pixels, labels: labels)
     }
 
-    static func readImages(_ path: String) throws -> (count: Int, pixels: [UInt8]) {
-        try FileBytes.withContents(of: path) { bytes in
-            try checkMagic(bytes, path: path, expected: imagesMagic, what: "IDX images")
-            guard bytes.count >= 16 else {
+    /// Reads an images file; with `expectedCount`, a header claiming another count is refused before
+    /// the pixels are read. At most 16 + count·28·28 bytes are read (count ≤ `maxCount`).
+    static func readImages(_ path: String, expectedCount: Int? = nil, labelsPath: String = "the labels file")
+        throws -> (count: Int, pixels: [UInt8]) {
+        let count = try FileBytes.withContents(of: path, limit: 16) { header, _ in
+            try checkMagic(header, path: path, expected: imagesMagic, what: "IDX images")
+            guard header.count >= 16 else {
                 throw DataError(.badSize, file: path,
-                                "file is \(bytes.count) bytes\(FileBytes.sizeQualifier(path)), "
+                                "file is \(header.count) bytes\(FileBytes.sizeQualifier(path)), "
                                     + "too short for the 16-byte IDX images header")
             }
-            let count = Int(FileBytes.bigEndianUInt32(bytes, at: 4))
-            let r = Int(FileBytes.bigEndianUInt32(bytes, at: 8))
-            let c = Int(FileBytes.bigEndianUInt32(bytes, at: 12))
+            let r = Int(FileBytes.bigEndianUInt32(header, at: 8))
+            let c = Int(FileBytes.bigEndianUInt32(header, at: 12))
             guard r == rows, c == cols else {
                 throw DataError(.badDimensions, file: path,
                                 "images are \(r)×\(c), expected \(rows)×\(cols) (MNIST / Fashion-MNIST)")
             }
-            let expected = 16 + count * rows * cols
-            guard bytes.count == expected else {
+            return try checkedCount(header, path: path, what: "images")
+        }
+        if let expectedCount, expectedCount != count {
+            throw DataError(.countMismatch, file: path,
+                            "image count \(count) does not match label count \(expectedCount) in \(labelsPath)")
+        }
+        let expected = 16 + count * rows * cols
+        return try FileBytes.withContents(of: path, limit: expected) { bytes, longer in
+            guard bytes.count == expected, !longer else {
                 throw DataError(.badSize, file: path,
-                                "file is \(bytes.count) bytes\(FileBytes.sizeQualifier(path)), expected "
-                                    + "\(expected) for \(count) images of \(rows)×\(cols)")
+                                "file is \(FileBytes.size(bytes.count, longer: longer, path)), "
+                                    + "expected \(expected) for \(count) images of \(rows)×\(cols)")
             }
-            let pixels = [UInt8](UnsafeBufferPointer(rebasing: bytes[16...]))
-            return (count, pixels)
+            return (count, [UInt8](UnsafeBufferPointer(rebasing: bytes[16...])))
         }
     }
 
+    /// Reads a labels file: at most 8 + count bytes (count ≤ `maxCount`).
     static func readLabels(_ path: String) throws -> [UInt8] {
-        try FileBytes.withContents(of: path) { bytes in
-            try checkMagic(bytes, path: path, expected: labelsMagic, what: "IDX labels")
-            guard bytes.count >= 8 else {
+        let count = try FileBytes.withContents(of: path, limit: 8) { header, _ in
+            try checkMagic(header, path: path, expected: labelsMagic, what: "IDX labels")
+            guard header.count >= 8 else {
                 throw DataError(.badSize, file: path,
-                                "file is \(bytes.count) bytes\(FileBytes.sizeQualifier(path)), "
+                                "file is \(header.count) bytes\(FileBytes.sizeQualifier(path)), "
                                     + "too short for the 8-byte IDX labels header")
             }
-            let count = Int(FileBytes.bigEndianUInt32(bytes, at: 4))
-            guard bytes.count == 8 + count else {
+            return try checkedCount(header, path: path, what: "labels")
+        }
+        return try FileBytes.withContents(of: path, limit: 8 + count) { bytes, longer in
+            guard bytes.count == 8 + count, !longer else {
                 throw DataError(.badSize, file: path,
-                                "file is \(bytes.count) bytes\(FileBytes.sizeQualifier(path)), expected "
-                                    + "\(8 + count) for \(count) labels")
+                                "file is \(FileBytes.size(bytes.count, longer: longer, path)), "
+                                    + "expected \(8 + count) for \(count) labels")
             }
             let labels = UnsafeBufferPointer(rebasing: bytes[8...])
             if let bad = FileBytes.firstIndex(in: labels, above: UInt8(Dataset.classCount - 1)) {
@@ -71,6 +84,16 @@ enum IDXReader {
             }
             return [UInt8](labels)
         }
+    }
+
+    /// The header's count (bytes 4..<8), refused above `maxCount`.
+    private static func checkedCount(_ header: UnsafeBufferPointer<UInt8>, path: String, what: String) throws -> Int {
+        let count = Int(FileBytes.bigEndianUInt32(header, at: 4))
+        guard count <= maxCount else {
+            throw DataError(.badSize, file: path,
+                            "header claims \(count) \(what), more than the \(maxCount) an IDX split may hold")
+        }
+        return count
     }
 
     private static func checkMagic(_ bytes: UnsafeBufferPointer<UInt8>, path: String, expected: UInt32,

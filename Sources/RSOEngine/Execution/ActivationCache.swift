@@ -16,10 +16,14 @@ public final class ActivationCache {
     private var storage: [[UnsafeMutablePointer<Float>]]
     private let plan: ForwardPlan
     public let dataset: Dataset
+    /// False when `stop` cut the build short: the cache must then be discarded.
+    public private(set) var isComplete = true
 
     /// Caches the live tensors at the step of parameter layer `layer`, running the layers below it
-    /// over all of `dataset` in pieces of the executor's capacity with fixed `statistics`.
-    public init(executor: ForwardExecutor, dataset: Dataset, layer: Int, statistics: BNStatistics) {
+    /// over all of `dataset` in pieces of the executor's capacity with fixed `statistics`. A
+    /// requested `stop` is honoured between pieces (the cache is then incomplete).
+    public init(executor: ForwardExecutor, dataset: Dataset, layer: Int, statistics: BNStatistics,
+                stop: StopRequest? = nil) {
         plan = executor.plan
         startStep = plan.layerStep[layer]
         tensors = plan.liveTensors(at: startStep)
@@ -30,6 +34,7 @@ public final class ActivationCache {
         storage = [sizes.map { UnsafeMutablePointer<Float>.allocate(capacity: $0) }]
         var start = 0
         while start < dataset.count {
+            if stop?.isRequested == true { isComplete = false; return }
             let end = min(dataset.count, start + executor.capacity)
             executor.loadInput(from: dataset, range: start..<end)
             executor.run(to: startStep, bn: .fixed(statistics))

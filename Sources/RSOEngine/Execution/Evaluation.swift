@@ -13,11 +13,14 @@ public enum Evaluator {
         public var statisticsSamples: Int
     }
 
-    /// Loss and accuracy over all of `dataset`, in pieces of the executor's capacity.
-    public static func evaluate(executor: ForwardExecutor, dataset: Dataset, statistics: BNStatistics) -> BatchResult {
+    /// Loss and accuracy over all of `dataset`, in pieces of the executor's capacity. A requested
+    /// `stop` is honoured between pieces; the result then covers fewer samples (discard it).
+    public static func evaluate(executor: ForwardExecutor, dataset: Dataset, statistics: BNStatistics,
+                                stop: StopRequest? = nil) -> BatchResult {
         var total = BatchResult(lossSum: 0, correct: 0, count: 0)
         var start = 0
         while start < dataset.count {
+            if stop?.isRequested == true { break }
             let end = min(dataset.count, start + executor.capacity)
             executor.loadInput(from: dataset, range: start..<end)
             let r = executor.run(bn: .fixed(statistics))
@@ -40,13 +43,14 @@ public enum Evaluator {
                    statisticsSamples: statisticsSamples, seed: seed)
     }
 
-    /// Same, reusing an executor (the trainer's).
+    /// Same, reusing an executor (the trainer's). When `stop` is requested during the passes the
+    /// result is partial: the caller checks `stop` and discards it.
     public static func run(executor: ForwardExecutor, train: Dataset, test: Dataset, statisticsSamples: Int,
-                           seed: UInt64) -> Result {
+                           seed: UInt64, stop: StopRequest? = nil) -> Result {
         let idx = PopulationStatistics.sampleIndices(datasetCount: train.count, samples: statisticsSamples,
                                                      seed: seed, label: "bn-population")
-        let stats = PopulationStatistics.compute(executor: executor, dataset: train, indices: idx)
-        let r = evaluate(executor: executor, dataset: test, statistics: stats)
+        let stats = PopulationStatistics.compute(executor: executor, dataset: train, indices: idx, stop: stop)
+        let r = evaluate(executor: executor, dataset: test, statistics: stats, stop: stop)
         return Result(loss: r.meanLoss, accuracy: r.accuracy, count: r.count, statisticsSamples: idx.count)
     }
 }

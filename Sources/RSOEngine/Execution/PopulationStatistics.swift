@@ -18,9 +18,10 @@ public enum PopulationStatistics {
     }
 
     /// Statistics of every BN layer whose parameter layer index is < `belowLayer` (default: all).
-    /// Entries for the other layers are left as the executor's current statistics.
+    /// Entries for the other layers are left as the executor's current statistics. A requested
+    /// `stop` is honoured between pieces; the statistics returned are then partial (discard them).
     public static func compute(executor: ForwardExecutor, dataset: Dataset, indices: [Int32],
-                               belowLayer: Int? = nil) -> BNStatistics {
+                               belowLayer: Int? = nil, stop: StopRequest? = nil) -> BNStatistics {
         let net = executor.parameters.network
         let limit = belowLayer ?? net.layers.count
         if indices.count <= executor.capacity {
@@ -36,6 +37,7 @@ public enum PopulationStatistics {
             var sum = [Double](repeating: 0, count: conv.outChannels), sq = sum
             var start = 0
             while start < indices.count {
+                if stop?.isRequested == true { return stats }
                 let end = min(indices.count, start + executor.capacity)
                 indices[start..<end].withUnsafeBufferPointer { executor.loadInput(from: dataset, indices: $0) }
                 executor.run(to: executor.plan.layerStep[d] + 1, bn: .fixed(stats), collectStatistics: true)

@@ -31,6 +31,10 @@ public struct MachineInfo: Sendable {
 
     /// Default worker count: one per physical core.
     public static var defaultThreads: Int { (try? topology().cores).map { max(1, $0) } ?? 1 }
+
+    /// Most pinned workers a run may ask for: one per hardware thread. Workers spin-wait for each
+    /// other at every parallel region, so beyond that they only take turns and a run stalls.
+    public static var maxThreads: Int? { (try? topology().processingUnits).map { max(1, $0) } }
 }
 
 public struct MachineInfoError: Error, CustomStringConvertible {

@@ -4,11 +4,20 @@ import Foundation
 ///
 /// A cycle visits units in order — the parameter layers from the classifier back to the input
 /// (weight and layer sampling) or the whole network (network sampling) — and runs each unit's
-/// steps. A weight step draws a fresh batch and a Δ, evaluates W, W+Δ and W−Δ on that batch and
+/// trials. A weight trial draws a fresh batch and a Δ, evaluates W, W+Δ and W−Δ on that batch and
 /// keeps the lowest objective (a tie keeps W). Every random draw comes from seeded streams whose
 /// state is checkpointed, so a resumed run ends with the same weights, bit for bit.
 public final class Trainer {
-    public enum StopReason: Sendable, Equatable { case finished, interrupted, trialLimit }
+    public enum StopReason: String, Sendable, Equatable {
+        case finished
+        /// A stop was requested (`stop`, or the `shouldStop` of `run`).
+        case interrupted
+        /// `maxTrials` trials ran in this call.
+        case trialLimit = "trial-limit"
+        /// The weights in use gave a non-finite loss on a batch (`nonFiniteLoss` says where); the
+        /// run cannot continue from them.
+        case nonFiniteLoss = "non-finite-loss"
+    }
 
     public let options: TrainingOptions
     public let parameters: NetworkParameters
@@ -22,6 +31,12 @@ public final class Trainer {
     /// Evaluate the test set every this many cycles (and at the end).
     public var evalEvery = 1
     public internal(set) var evaluations: [EvaluationRecord] = []
+    /// Checked between trials and between the pieces of whole-dataset passes.
+    public var stop = StopRequest()
+    /// Where and how the loss became non-finite, when `run` returned `.nonFiniteLoss`.
+    public internal(set) var nonFiniteLoss: String?
+    /// The training split's identity, recorded in checkpoints (computed on first use).
+    public internal(set) lazy var datasetIdentity = DatasetIdentity(of: train)
 
     var batchRNG: SeededGenerator
     var deltaRNG: SeededGenerator
@@ -31,14 +46,14 @@ public final class Trainer {
     let jointDelta: UnsafeMutableBufferPointer<Float>
     var cache: ActivationCache?
     let bnSteps: [Int]
-    /// Every parameter layer, for network-level joint steps (built once, not per step).
+    /// Every parameter layer, for network-level joint trials (built once, not per trial).
     let allLayers: [Int]
     let clock = ContinuousClock()
     var processStart: ContinuousClock.Instant
     /// Incremental trials (`options.evaluation == .incremental`), built on first use.
     lazy var incremental = IncrementalEvaluator(executor: executor)
     lazy var costModel = IncrementalCostModel(network: parameters.network)
-    /// FLOPs this process executed in weight steps, per trial kind (full-count conventions).
+    /// FLOPs this process executed in weight trials, per trial kind (full-count conventions).
     public internal(set) var trialWork = TrialWorkCounter()
     /// Batch reuse (`options.batchReuse` > 1): the executor's W activations belong to the batch of
     /// the current reuse group and to the current weights.
@@ -99,19 +114,12 @@ public final class Trainer {
     }
 
     static func validate(_ o: TrainingOptions, train: Dataset, network: NetworkSpec) throws {
-        if o.batch < 1 || o.batch > train.count {
+        try o.validate()
+        if o.batch > train.count {
             throw TrainingError("--batch must be between 1 and the training set size \(train.count), got \(o.batch)")
         }
-        if o.cycles < 1 { throw TrainingError("--cycles must be at least 1, got \(o.cycles)") }
-        if !(o.sigmaScale > 0) { throw TrainingError("--sigma-scale must be positive, got \(o.sigmaScale)") }
-        if !(o.sigmaFinalRatio > 0 && o.sigmaFinalRatio <= 1) {
-            throw TrainingError("--sigma-final-ratio must be in (0, 1], got \(o.sigmaFinalRatio)")
-        }
-        if !(o.weightDecay >= 0) { throw TrainingError("--weight-decay must be ≥ 0, got \(o.weightDecay)") }
-        if o.bnSamples < 1 { throw TrainingError("--bn-samples must be positive, got \(o.bnSamples)") }
-        if o.batchReuse < 1 { throw TrainingError("--batch-reuse must be at least 1, got \(o.batchReuse)") }
-        if o.batchReuse > 1 && (o.sampling != .weight || o.update != .sequential) {
-            throw TrainingError("--batch-reuse \(o.batchReuse) needs --sampling weight and --update sequential (got \(o.sampling.rawValue), \(o.update.rawValue))")
+        if o.bnSamples > train.count {
+            throw TrainingError("--bn-samples must be at most the training set size \(train.count), got \(o.bnSamples)")
         }
         if train.channels != network.inputChannels || train.height != network.inputHeight || train.width != network.inputWidth {
             throw TrainingError("\(network.name) expects \(network.inputChannels)×\(network.inputHeight)×\(network.inputWidth) images, the data set has \(train.channels)×\(train.height)×\(train.width)")
@@ -126,7 +134,7 @@ public final class Trainer {
     /// The parameter layer of unit `u` (nil: the whole network).
     public func unitLayer(_ u: Int) -> Int? { options.sampling == .network ? nil : visit.layers[u] }
 
-    public func unitSteps(_ u: Int) -> Int {
+    public func unitTrials(_ u: Int) -> Int {
         switch options.sampling {
         case .weight: return visit.slotCount(layer: visit.layers[u])
         case .layer: return parameters.network.layers[visit.layers[u]].weightCount
@@ -134,8 +142,8 @@ public final class Trainer {
         }
     }
 
-    /// Steps in one cycle (all units).
-    public var stepsPerCycle: Int { (0..<unitCount).reduce(0) { $0 + unitSteps($1) } }
+    /// Trials in one cycle (all units).
+    public var trialsPerCycle: Int { (0..<unitCount).reduce(0) { $0 + unitTrials($1) } }
 
     public var elapsed: Double { state.elapsedBefore + seconds(clock.now - processStart) }
 
@@ -145,28 +153,46 @@ public final class Trainer {
 
     // MARK: Loop
 
-    /// Runs until the schedule ends, `shouldStop` turns true (checked between steps: the step in
-    /// flight always finishes) or `maxTrials` steps have run in this call. `safePoint` is called
-    /// between steps so the caller can write time-based checkpoints; `cycleEnd` after each cycle.
+    /// Runs until the schedule ends, a stop is requested (`stop` or `shouldStop`, checked between
+    /// trials — the trial in flight always finishes — and between the pieces of the activation-cache
+    /// build and of test evaluations), `maxTrials` trials have run in this call, or the weights give
+    /// a non-finite loss. `safePoint` is called between trials so the caller can write time-based
+    /// checkpoints; `cycleEnd` after each cycle. Whenever it returns, the state is a valid
+    /// checkpoint (for `.nonFiniteLoss` the weights are those that failed: keep the last checkpoint).
     public func run(maxTrials: Int? = nil, shouldStop: () -> Bool = { false },
                     safePoint: (Trainer) -> Void = { _ in }, cycleEnd: (Trainer) -> Void = { _ in }) -> StopReason {
         var ranHere = 0
+        if evaluationDue {
+            // A scheduled evaluation that an interruption cut short: run it before going on.
+            guard evaluate() != nil else { return .interrupted }
+            cycleEnd(self)
+        }
         while state.cycle < options.cycles {
             var cycleStart = clock.now
             while state.unit < unitCount {
                 let u = state.unit
-                let steps = unitSteps(u)
+                let trials = unitTrials(u)
+                if stop.isRequested || shouldStop() { return .interrupted }
+                if let m = maxTrials, ranHere >= m { return .trialLimit }
                 let info = prepareUnit(u)
+                // A stop during the cache build leaves it incomplete; a resume builds it again.
+                if stop.isRequested { cache = nil; return .interrupted }
                 observer?.unitStarted(info)
                 let unitStart = clock.now
                 let firstPosition = state.position
-                while state.position < steps {
+                while state.position < trials {
                     // With batch reuse a run stops only between batches, so a checkpoint never
                     // holds a half-used batch (a resumed run then draws exactly what this one would).
                     let betweenBatches = options.batchReuse <= 1 || state.position % options.batchReuse == 0
-                    if betweenBatches, shouldStop() { return .interrupted }
+                    if betweenBatches, stop.isRequested || shouldStop() { return .interrupted }
                     if betweenBatches, let m = maxTrials, ranHere >= m { return .trialLimit }
                     let decision = step(unit: u, position: state.position)
+                    if !decision.keptLoss.isFinite {
+                        // Nothing was changed (a non-finite candidate is never accepted over a
+                        // finite W), but W itself fails: stop before the counters take it in.
+                        nonFiniteLoss = "the loss of the current weights is \(decision.keptLoss) on the batch of trial \(state.position + 1) of \(info.name) in cycle \(state.cycle + 1) (trial \(state.trials + 1) of the run); candidates W+Δ \(decision.lossPlus), W−Δ \(decision.lossMinus)"
+                        return .nonFiniteLoss
+                    }
                     state.unitCounters.record(decision)
                     state.cycleCounters.record(decision)
                     if let d = unitLayer(u), options.sampling == .weight,
@@ -176,15 +202,15 @@ public final class Trainer {
                     state.position += 1
                     state.trials += 1
                     ranHere += 1
-                    observer?.stepFinished(info, position: state.position, decision: decision, totalTrials: state.trials)
+                    observer?.trialFinished(info, position: state.position, decision: decision, totalTrials: state.trials)
                     if options.batchReuse <= 1 || state.position % options.batchReuse == 0 { safePoint(self) }
                 }
                 let dt = seconds(clock.now - unitStart)
                 let c = state.unitCounters
                 observer?.unitFinished(UnitSummary(
-                    cycle: state.cycle + 1, layer: info.name, steps: steps, trainLoss: c.meanLoss,
+                    cycle: state.cycle + 1, layer: info.name, trials: trials, trainLoss: c.meanLoss,
                     acceptPlus: c.plus, acceptMinus: c.minus, kept: c.kept,
-                    trialsPerSecond: dt > 0 ? Double(steps - firstPosition) / dt : 0, elapsed: elapsed, sigma: info.sigma))
+                    trialsPerSecond: dt > 0 ? Double(trials - firstPosition) / dt : 0, elapsed: elapsed, sigma: info.sigma))
                 cache = nil
                 state.unit += 1
                 state.position = 0
@@ -197,7 +223,7 @@ public final class Trainer {
             state.cycle += 1
             state.unit = 0
             state.cycleCounters = DecisionCounters()
-            if state.cycle % max(1, evalEvery) == 0 || state.cycle == options.cycles { evaluate() }
+            if evaluationDue, evaluate() == nil { return .interrupted }
             cycleEnd(self)
             cycleStart = clock.now
         }
@@ -205,12 +231,27 @@ public final class Trainer {
         return .finished
     }
 
-    /// Test accuracy and loss of the current weights (population BN statistics, see Evaluator).
+    /// At a cycle boundary whose scheduled test evaluation (every `evalEvery` cycles, and after the
+    /// last) has not run yet.
+    public var evaluationDue: Bool {
+        state.cycle > 0 && state.unit == 0 && state.position == 0
+            && (state.cycle % max(1, evalEvery) == 0 || state.cycle == options.cycles)
+            && evaluations.last?.cycle != state.cycle
+    }
+
+    /// Whether the last evaluation was of exactly the current weights.
+    public var evaluatedCurrentWeights: Bool {
+        evaluations.last?.cycle == state.cycle && state.unit == 0 && state.position == 0
+    }
+
+    /// Test accuracy and loss of the current weights (population BN statistics, see Evaluator);
+    /// nil when `stop` was requested before it finished.
     @discardableResult
-    public func evaluate() -> EvaluationRecord {
+    public func evaluate() -> EvaluationRecord? {
         reuseValid = false
         let r = Evaluator.run(executor: executor, train: train, test: test, statisticsSamples: options.bnSamples,
-                              seed: options.seed)
+                              seed: options.seed, stop: stop)
+        if stop.isRequested { return nil }
         let record = EvaluationRecord(cycle: state.cycle, testAccuracy: r.accuracy, testLoss: r.loss,
                                       samples: r.count, elapsed: elapsed)
         evaluations.append(record)
@@ -226,13 +267,14 @@ public final class Trainer {
         if let d = layer, options.cache, executor.plan.layerStep[d] > 0 {
             let idx = PopulationStatistics.sampleIndices(datasetCount: train.count, samples: options.bnSamples,
                                                          seed: options.seed, label: "cache-\(state.cycle)-\(u)")
-            let stats = PopulationStatistics.compute(executor: executor, dataset: train, indices: idx, belowLayer: d)
-            cache = ActivationCache(executor: executor, dataset: train, layer: d, statistics: stats)
+            let stats = PopulationStatistics.compute(executor: executor, dataset: train, indices: idx, belowLayer: d,
+                                                     stop: stop)
+            cache = ActivationCache(executor: executor, dataset: train, layer: d, statistics: stats, stop: stop)
             cached = true
         }
         let name = layer.map { parameters.network.layers[$0].name } ?? "network"
         let s = layer.map { sigma.sigma(layer: $0, cycle: state.cycle) } ?? sigma.sigma(layer: 0, cycle: state.cycle)
-        return UnitInfo(cycle: state.cycle + 1, cycles: options.cycles, name: name, steps: unitSteps(u), sigma: s,
+        return UnitInfo(cycle: state.cycle + 1, cycles: options.cycles, name: name, trials: unitTrials(u), sigma: s,
                         cached: cached)
     }
 

@@ -1,20 +1,22 @@
 /// What a run reports, as it happens. The CLI draws progress and writes metrics from these.
 public protocol TrainingObserver: AnyObject {
     func unitStarted(_ info: UnitInfo)
-    /// After every step; cheap implementations only (throttle inside).
-    func stepFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int)
+    /// After every trial; cheap implementations only (throttle inside).
+    func trialFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int)
     func unitFinished(_ summary: UnitSummary)
     func cycleFinished(_ summary: CycleSummary)
     func evaluated(_ record: EvaluationRecord)
+    func checkpointWritten(_ record: CheckpointRecord)
     func message(_ text: String)
 }
 
 public extension TrainingObserver {
     func unitStarted(_ info: UnitInfo) {}
-    func stepFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {}
+    func trialFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {}
     func unitFinished(_ summary: UnitSummary) {}
     func cycleFinished(_ summary: CycleSummary) {}
     func evaluated(_ record: EvaluationRecord) {}
+    func checkpointWritten(_ record: CheckpointRecord) {}
     func message(_ text: String) {}
 }
 
@@ -23,7 +25,7 @@ public struct UnitInfo: Sendable {
     public var cycles: Int
     /// Layer name, or "network" for network-level sampling.
     public var name: String
-    public var steps: Int
+    public var trials: Int
     public var sigma: Double
     public var cached: Bool
 }
@@ -31,7 +33,7 @@ public struct UnitInfo: Sendable {
 public struct UnitSummary: Sendable, Codable {
     public var cycle: Int
     public var layer: String
-    public var steps: Int
+    public var trials: Int
     public var trainLoss: Double
     public var acceptPlus: Int
     public var acceptMinus: Int

@@ -48,14 +48,37 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var seed: UInt64 = 1
     /// Training samples for BN population statistics (evaluation and the activation cache).
     public var bnSamples: Int = 10_000
-    /// How W±Δ are evaluated in weight steps (full: the reference; incremental: issue 5).
-    public var evaluation: EvaluationPath = .full
+    /// How W±Δ are evaluated in weight trials (`--trial-eval`; full: the reference, incremental:
+    /// recompute only what the weight touches — the default everywhere, same decisions).
+    public var evaluation: EvaluationPath = .incremental
     /// Trials per batch: 1 draws a fresh batch for every weight (the paper); K > 1 keeps a batch for
     /// K consecutive trials of a layer, so W's loss and activations carry over (weight sampling,
     /// sequential updates only).
     public var batchReuse: Int = 1
 
     public init(net: String) { self.net = net }
+
+    /// Rejects values no run can use (messages name the flag); checks that need the data set are
+    /// made when the trainer is built.
+    public func validate() throws {
+        func fail(_ message: String) -> TrainingError { TrainingError(message) }
+        if batch < 1 { throw fail("--batch must be a positive number of samples, got \(batch)") }
+        if cycles < 1 { throw fail("--cycles must be at least 1, got \(cycles)") }
+        if !(sigmaScale.isFinite && sigmaScale > 0) {
+            throw fail("--sigma-scale must be a finite positive number, got \(sigmaScale)")
+        }
+        if !(sigmaFinalRatio.isFinite && sigmaFinalRatio > 0 && sigmaFinalRatio <= 1) {
+            throw fail("--sigma-final-ratio must be in (0, 1], got \(sigmaFinalRatio)")
+        }
+        if !(weightDecay.isFinite && weightDecay >= 0) {
+            throw fail("--weight-decay must be a finite number ≥ 0, got \(weightDecay)")
+        }
+        if bnSamples < 1 { throw fail("--bn-samples must be a positive number of samples, got \(bnSamples)") }
+        if batchReuse < 1 { throw fail("--batch-reuse must be at least 1, got \(batchReuse)") }
+        if batchReuse > 1 && (sampling != .weight || update != .sequential) {
+            throw fail("--batch-reuse \(batchReuse) needs --sampling weight and --update sequential (got \(sampling.rawValue), \(update.rawValue))")
+        }
+    }
 
     /// Options that change the trajectory: a resumed run must match them exactly.
     public func differences(from other: TrainingOptions) -> [String] {
@@ -74,7 +97,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         check("--cache", cache, other.cache)
         check("--seed", seed, other.seed)
         check("--bn-samples", bnSamples, other.bnSamples)
-        check("--eval", evaluation.rawValue, other.evaluation.rawValue)
+        check("--trial-eval", evaluation.rawValue, other.evaluation.rawValue)
         check("--batch-reuse", batchReuse, other.batchReuse)
         return d
     }

@@ -27,7 +27,7 @@ public struct TrialBenchmark {
         public var batch: Int
         public var threads: Int
         public var cache: Bool
-        public var evaluation: String = EvaluationPath.full.rawValue
+        public var evaluation: String
         /// Trials per batch (`--batch-reuse`); > 1: each timed step is a fresh-batch step followed
         /// by a step on the same batch, and trials/s is their K-weighted mix.
         public var batchReuse: Int = 1
@@ -42,7 +42,7 @@ public struct TrialBenchmark {
 
     /// `trials` timed steps per layer (after one warm-up), spread over the layer's weights.
     public static func run(network: NetworkSpec, batch: Int, cache: Bool, trials: Int,
-                           scheduler: ChunkScheduler, seed: UInt64 = 1, evaluation: EvaluationPath = .full,
+                           scheduler: ChunkScheduler, seed: UInt64 = 1, evaluation: EvaluationPath? = nil,
                            batchReuse: Int = 1, progress: (String) -> Void = { _ in }) throws -> Result {
         var rng = SeededGenerator(seed: seed)
         let per = network.inputChannels * network.inputHeight * network.inputWidth
@@ -56,7 +56,7 @@ public struct TrialBenchmark {
         options.cache = cache
         options.bnSamples = batch
         options.seed = seed
-        options.evaluation = evaluation
+        if let evaluation { options.evaluation = evaluation }  // else what training runs
         options.batchReuse = max(1, batchReuse)
         let reuse = options.batchReuse
         let trainer = try Trainer(options: options, train: data, test: data, scheduler: scheduler, network: network)
@@ -117,7 +117,7 @@ public struct TrialBenchmark {
         let paperCycle = layers.reduce(0) { $0 + Double($1.weights) * $1.paperFlopsPerTrial }
         let engineCycle = layers.reduce(0) { $0 + Double($1.steps) * $1.engineFlopsPerTrial }
         return Result(net: network.name, batch: batch, threads: scheduler.workers, cache: cache,
-                      evaluation: evaluation.rawValue, batchReuse: reuse, layers: layers,
+                      evaluation: options.evaluation.rawValue, batchReuse: reuse, layers: layers,
                       projectedCycleSeconds: seconds, gflopsPaper: paperCycle / seconds / 1e9,
                       gflopsEngine: engineCycle / seconds / 1e9, paperCycleFlops: paperCycle,
                       engineCycleFlops: engineCycle)

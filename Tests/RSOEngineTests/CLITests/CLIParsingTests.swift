@@ -1,4 +1,5 @@
 import ArgumentParser
+@testable import RSOEngine
 import XCTest
 @testable import RSOCLI
 
@@ -76,9 +77,83 @@ extension CLIParsingTests {
     func testTrainRejectsNonsenseNumbers() throws {
         for (flag, value) in [("--batch", "0"), ("--cycles", "0"), ("--sigma-final-ratio", "0"), ("--sigma-scale", "-1"),
                               ("--weight-decay", "-0.1"), ("--eval-every", "0"), ("--checkpoint-every", "0"),
-                              ("--max-weights", "0"), ("--bn-samples", "0")] {
+                              ("--max-trials", "0"), ("--max-weights", "0"), ("--bn-samples", "0")] {
             let msg = try XCTUnwrap(errorMessage(["train", flag, value]), flag)
             XCTAssertTrue(msg.contains(flag), msg)
+        }
+    }
+}
+
+/// Issue 13 item 2: no flag accepts NaN or ±Inf (they passed validation, trained to the end and then
+/// made the checkpoint unwritable).
+extension CLIParsingTests {
+    func testTrainRejectsNonFiniteNumbers() throws {
+        for flag in ["--sigma-scale", "--sigma-final-ratio", "--weight-decay", "--checkpoint-every"] {
+            for value in ["nan", "inf", "-inf"] {
+                let msg = try XCTUnwrap(errorMessage(["train", flag + "=" + value]), "\(flag) \(value)")
+                XCTAssertTrue(msg.contains(flag), msg)
+            }
+        }
+    }
+
+    /// One name per concept: --max-trials and --trial-eval; the old spellings still parse (hidden).
+    func testOldSpellingsStillParseAsTheNewNames() throws {
+        let old = try XCTUnwrap(RSOCommand.parseAsRoot(["train", "--max-weights", "7", "--eval", "full"]) as? TrainCommand)
+        XCTAssertEqual(old.runOptions.maxTrials, 7)
+        XCTAssertEqual(old.options.evaluation, .full)
+        let new = try XCTUnwrap(RSOCommand.parseAsRoot(["train", "--max-trials", "7", "--trial-eval", "full"]) as? TrainCommand)
+        XCTAssertEqual(new.runOptions.maxTrials, 7)
+        XCTAssertEqual(new.options.evaluation, .full)
+        XCTAssertNotNil(errorMessage(["train", "--max-trials", "7", "--max-weights", "7"]))
+        XCTAssertNotNil(errorMessage(["train", "--trial-eval", "full", "--eval", "full"]))
+        let help = TrainCommand.helpMessage()
+        XCTAssertTrue(help.contains("--max-trials") && help.contains("--trial-eval"), help)
+        XCTAssertFalse(help.contains("--max-weights") || help.contains("--eval <"), help)
+    }
+
+    /// One default per concept: the benchmark measures the trial path training runs.
+    func testBenchTrialMeasuresWhatTrainRuns() throws {
+        let train = try XCTUnwrap(RSOCommand.parseAsRoot(["train"]) as? TrainCommand)
+        let bench = try XCTUnwrap(RSOCommand.parseAsRoot(["bench", "trial"]) as? BenchTrialCommand)
+        XCTAssertEqual(bench.evaluation.rawValue, train.options.evaluation.rawValue)
+        XCTAssertEqual(train.options.evaluation, .incremental)
+    }
+
+
+    /// Issue 13 item 5: the printed resume command is one word per argument for a POSIX shell.
+    func testShellQuoting() {
+        XCTAssertEqual(shellQuoted("runs/a-1.safetensors"), "runs/a-1.safetensors")
+        XCTAssertEqual(shellQuoted("my run.safetensors"), "'my run.safetensors'")
+        XCTAssertEqual(shellQuoted("it's"), "'it'\\''s'")
+        XCTAssertEqual(shellQuoted(""), "''")
+        XCTAssertEqual(shellQuoted("$HOME;rm"), "'$HOME;rm'")
+    }
+}
+
+/// Issue 13 item 2: a NaN loss made the metrics file drop its eval and end records silently.
+final class MetricsWriterTests: XCTestCase {
+    func testNonFiniteNumbersAreWrittenAsNull() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rso-metrics-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try MetricsWriter(path: path)
+        writer.write(kind: "eval", EvaluationRecord(cycle: 3, testAccuracy: 0.1, testLoss: .nan, samples: 50, elapsed: .infinity))
+        writer.write(kind: "end", EndRecord(reason: "non-finite-loss", error: "loss nan", signal: nil, trials: 7, cycle: 3,
+                                            elapsed: 1, peakResidentBytes: 1, testAccuracy: 0.1, testLoss: -.infinity))
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        let records = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(records.map { $0["kind"] as? String }, ["eval", "end"])
+        XCTAssertTrue(records[0]["test_loss"] is NSNull && records[0]["elapsed"] is NSNull, "\(records[0])")
+        XCTAssertEqual(records[0]["cycle"] as? Int, 3)
+        XCTAssertTrue(records[1]["test_loss"] is NSNull, "\(records[1])")
+        XCTAssertEqual(records[1]["reason"] as? String, "non-finite-loss")
+    }
+
+    /// The exit statuses are documented where users look.
+    func testTrainHelpDocumentsExitStatus() {
+        let help = TrainCommand.helpMessage()
+        for fragment in ["Exit status", "0 finished", "1 error", "3 the loss became", "64 invalid", "128+N"] {
+            XCTAssertTrue(help.contains(fragment), "missing \(fragment) in \(help)")
         }
     }
 }

@@ -62,7 +62,7 @@ final class SchedulerCLITests: XCTestCase {
         XCTAssertEqual(rows.map { $0["scheduler"] as? String }, ["pool", "pool", "openmp", "openmp"])
         XCTAssertEqual(rows.map { $0["threads"] as? Int }, [1, 2, 1, 2])
         XCTAssertTrue(rows.allSatisfy { ($0["layers"] as? [Any])?.count == 7 })
-        XCTAssertEqual(obj["eval"] as? String, "incremental")
+        XCTAssertEqual(obj["trial_eval"] as? String, "incremental")
         XCTAssertNotNil(obj["openmp_placement"])
     }
 }

@@ -11,13 +11,21 @@ final class TrainCommandEndToEndTests: XCTestCase {
         let metrics = DataFixtures.path(dir, "metrics.jsonl")
         let common = ["train", "--net", "mnist6", "--data-dir", dir, "--batch", "32", "--cycles", "1",
                       "--bn-samples", "64", "--checkpoint", ckpt, "--metrics", metrics, "--progress", "lines"]
-        let first = try runRSO(common, interruptAfter: 4)
+        // SIGINT once training is under way: on its first progress line (an event, not a delay).
+        var signalled = false
+        let first = try runRSO(common) { line, process in
+            if !signalled, line.hasPrefix("cycle 1/1 ") { process.interrupt(); signalled = true }
+        }
+        XCTAssertTrue(signalled, first.output)
+        XCTAssertEqual(first.reason, .exit, first.output)
         XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(first.output.contains("final test evaluation skipped"), first.output)
+        XCTAssertFalse(first.output.contains("final test accuracy"), first.output)
         XCTAssertTrue(first.output.contains("interrupted by signal"), first.output)
         XCTAssertTrue(first.output.contains("--resume \(ckpt)"), first.output)
         XCTAssertTrue(FileManager.default.fileExists(atPath: ckpt))
 
-        let second = try runRSO(common + ["--resume", ckpt, "--max-weights", "50"])
+        let second = try runRSO(common + ["--resume", ckpt, "--max-trials", "50"])
         XCTAssertEqual(second.status, 0, second.output)
         XCTAssertTrue(second.output.contains("resumed from"), second.output)
         XCTAssertTrue(second.output.contains("final test accuracy"), second.output)

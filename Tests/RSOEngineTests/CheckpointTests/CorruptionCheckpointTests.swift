@@ -30,13 +30,13 @@ final class CorruptionCheckpointTests: XCTestCase {
 
     func testMissingFile() {
         let path = CheckpointFixtures.path(dir, "nope.safetensors")
-        assertCheckpointError(file: path, containing: ["no such file", "expected a safetensors checkpoint"]) {
+        assertCheckpointError(file: path, containing: ["No such file or directory", "expected a safetensors checkpoint"]) {
             try SafeTensors.read(path: path)
         }
     }
 
     func testDirectoryInsteadOfFile() {
-        assertCheckpointError(file: dir, containing: ["is a directory", "expected a safetensors file"]) {
+        assertCheckpointError(file: dir, containing: ["is a directory, expected a regular file", "expected a safetensors checkpoint"]) {
             try SafeTensors.read(path: dir)
         }
     }
@@ -49,10 +49,18 @@ final class CorruptionCheckpointTests: XCTestCase {
     func testHeaderLengthLargerThanFile() throws {
         let data = [UInt8](repeating: 0x20, count: 100)
         try assertRejected(CheckpointFixtures.littleEndian(1234) + data, ["header says 1234 bytes but only 100 follow"])
+        try assertRejected(CheckpointFixtures.littleEndian(100_000_000) + data,
+                           ["header says 100000000 bytes but only 100 follow"])
+    }
+
+    func testHeaderLengthAboveTheFormatLimit() throws {
+        // Refused before anything is parsed, whatever follows: the JSON parser's memory grows with the header.
+        let data = [UInt8](repeating: 0x20, count: 100)
         try assertRejected(CheckpointFixtures.littleEndian(.max) + data,
-                           ["header says 18446744073709551615 bytes but only 100 follow"])
+                           ["header says 18446744073709551615 bytes, more than the 100000000"])
+        try assertRejected(CheckpointFixtures.littleEndian(100_000_001) + data, ["header says 100000001 bytes, more than"])
         // A text file is not a safetensors file: "hello wo" read as a length is huge.
-        try assertRejected(Array("hello world, this is text".utf8), ["header says", "bytes but only 17 follow"])
+        try assertRejected(Array("hello world, this is text".utf8), ["header says", "not a safetensors file"])
     }
 
     // MARK: - Header JSON

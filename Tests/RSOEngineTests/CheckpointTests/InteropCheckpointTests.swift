@@ -27,21 +27,8 @@ final class InteropCheckpointTests: XCTestCase {
         print('trainer', meta['trainer'])
         """
 
-    private static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     func testNumpyReadsWhatWeWrite() throws {
-        guard let probe = try? Self.run([Self.python, "-c", "import numpy"]), probe.status == 0 else {
+        guard let probe = try? runCommand([Self.python, "-c", "import numpy"]), probe.status == 0 else {
             throw XCTSkip("\(Self.python) with numpy not available")
         }
         let dir = try CheckpointFixtures.makeTempDirectory("interop")
@@ -59,7 +46,7 @@ final class InteropCheckpointTests: XCTestCase {
         st.add("lr", doubles: [0.125], shape: [])
         try st.write(atomicallyTo: path)
 
-        let (status, output) = try Self.run([Self.python, "-c", Self.script, path])
+        let (status, output) = try runCommand([Self.python, "-c", Self.script, path])
         XCTAssertEqual(status, 0, output)
         let lines = output.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines, [
@@ -77,7 +64,7 @@ final class InteropCheckpointTests: XCTestCase {
     /// The reference implementation (which rejects gaps, overlaps, misaligned headers and bad
     /// byte counts) loads every dtype and the metadata.
     func testReferenceSafetensorsPackageReadsWhatWeWrite() throws {
-        guard let probe = try? Self.run([Self.python, "-c", "import safetensors.numpy"]), probe.status == 0 else {
+        guard let probe = try? runCommand([Self.python, "-c", "import safetensors.numpy"]), probe.status == 0 else {
             throw XCTSkip("\(Self.python) with the safetensors package not available")
         }
         let dir = try CheckpointFixtures.makeTempDirectory("interop")
@@ -94,7 +81,7 @@ final class InteropCheckpointTests: XCTestCase {
                     a = f.get_tensor(k)
                     print(k, a.dtype, list(a.shape), a.tobytes().hex())
             """
-        let (status, output) = try Self.run([Self.python, "-c", script, path])
+        let (status, output) = try runCommand([Self.python, "-c", script, path])
         XCTAssertEqual(status, 0, output)
         let lines = output.split(separator: "\n").map(String.init)
         let sample = CheckpointFixtures.sample()

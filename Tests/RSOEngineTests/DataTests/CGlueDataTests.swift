@@ -55,14 +55,8 @@ final class CGlueDataTests: XCTestCase {
 
     // MARK: - Files
 
-    private func read(_ path: String) -> (rc: Int32, bytes: [UInt8], error: String) {
-        var data: UnsafeMutablePointer<UInt8>? = nil
-        var len = 0
-        var err = [CChar](repeating: 0, count: 1024)
-        let rc = cs_read_file_maybe_gzip(path, &data, &len, &err, err.count)
-        defer { cs_free(data) }
-        let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: len)) } ?? []
-        return (rc, bytes, err.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+    private func read(_ path: String) -> (rc: Int32, bytes: [UInt8], longer: Bool, error: String) {
+        DataFixtures.readBounded(path, limit: 1 << 30)
     }
 
     private var dirs: [String] = []

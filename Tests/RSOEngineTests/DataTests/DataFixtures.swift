@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 import XCTest
 
@@ -43,6 +44,65 @@ enum DataFixtures {
     }
 
     static func path(_ dir: String, _ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+
+    // MARK: - Reading
+
+    /// `cs_read_file_bounded` as values: return code, bytes, whether the content goes on, message.
+    static func readBounded(_ path: String, limit: Int, gunzip: Bool = true)
+        -> (rc: Int32, bytes: [UInt8], longer: Bool, error: String) {
+        var data: UnsafeMutablePointer<UInt8>? = nil
+        var len = 0
+        var longer: Int32 = 0
+        var err = [CChar](repeating: 0, count: 1024)
+        let rc = cs_read_file_bounded(path, limit, gunzip ? 1 : 0, &data, &len, &longer, &err, err.count)
+        defer { cs_free(data) }
+        let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: len)) } ?? []
+        return (rc, bytes, longer != 0, err.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+    }
+
+    /// One gzip member holding `count` zero bytes, compressed by the system's gzip at its best
+    /// ratio (about 1000:1): a few of these concatenated make a gzip bomb.
+    static func gzippedZeros(_ count: Int) throws -> [UInt8] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "head -c \(count) /dev/zero | gzip -9 -c"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, !data.isEmpty else { throw XCTSkip("gzip is not available") }
+        return [UInt8](data)
+    }
+
+    /// A directory entry `name` in `dir` that is not a regular file, and the phrase that says what it is.
+    enum Irregular: CaseIterable {
+        case directory, devZero, danglingSymlink, symlinkLoop, fifo
+
+        func make(_ name: String, in dir: String) throws {
+            let path = DataFixtures.path(dir, name)
+            let fm = FileManager.default
+            switch self {
+            case .directory: try fm.createDirectory(atPath: path, withIntermediateDirectories: false)
+            case .devZero: try fm.createSymbolicLink(atPath: path, withDestinationPath: "/dev/zero")
+            case .danglingSymlink: try fm.createSymbolicLink(atPath: path, withDestinationPath: "no-such-target")
+            case .symlinkLoop:
+                try fm.createSymbolicLink(atPath: path, withDestinationPath: name + ".other")
+                try fm.createSymbolicLink(atPath: path + ".other", withDestinationPath: name)
+            case .fifo: guard mkfifo(path, 0o600) == 0 else { throw POSIXError(.EIO) }
+            }
+        }
+
+        var phrase: String {
+            switch self {
+            case .directory: return "is a directory, expected a regular file"
+            case .devZero: return "is a character device, expected a regular file"
+            case .danglingSymlink: return "is a dangling symbolic link to 'no-such-target'"
+            case .symlinkLoop: return "is a symbolic link loop"
+            case .fifo: return "is a FIFO (named pipe), expected a regular file"
+            }
+        }
+    }
 
     // MARK: - IDX
 

@@ -21,9 +21,9 @@ final class BatchReuseIncrementalTests: XCTestCase {
             o.batchReuse = 4
             o.net = net.name
             let (f, i) = try pairOfTrainers(o, network: net, train: tinyData(count: 96, seed: 1), test: tinyData(count: 40, seed: 2))
-            let r = lockstepUnits(full: f, incremental: i) { u in Array(0..<f.unitSteps(u)) }
+            let r = lockstepUnits(full: f, incremental: i) { u in Array(0..<f.unitTrials(u)) }
             print("batch reuse 4, \(net.name): \(r.decisions) decisions, \(r.accepted) accepted, \(r.disagreements.count) disagreements \(r.disagreements), max |Δloss| \(r.maxLossError)")
-            XCTAssertEqual(r.decisions, f.stepsPerCycle)
+            XCTAssertEqual(r.decisions, f.trialsPerCycle)
             XCTAssertGreaterThan(r.accepted, 0)
             XCTAssertEqual(weightBits(f.parameters), weightBits(i.parameters), net.name)
         }

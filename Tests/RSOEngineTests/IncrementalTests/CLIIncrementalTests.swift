@@ -19,14 +19,14 @@ final class CLIIncrementalTests: XCTestCase {
     }
 
     func testBadValuesNameTheFlag() throws {
-        let a = try XCTUnwrap(message(["train", "--eval", "fast"]))
-        XCTAssertTrue(a.contains("--eval") && a.contains("incremental"), a)
+        let a = try XCTUnwrap(message(["train", "--trial-eval", "fast"]))
+        XCTAssertTrue(a.contains("--trial-eval") && a.contains("incremental"), a)
         let b = try XCTUnwrap(message(["train", "--batch-reuse", "0"]))
         XCTAssertTrue(b.contains("--batch-reuse"), b)
         let c = try XCTUnwrap(message(["train", "--batch-reuse", "3", "--update", "layer-parallel"]))
         XCTAssertTrue(c.contains("--batch-reuse"), c)
-        let d = try XCTUnwrap(message(["bench", "trial", "--eval", "fast"]))
-        XCTAssertTrue(d.contains("--eval"), d)
+        let d = try XCTUnwrap(message(["bench", "trial", "--trial-eval", "fast"]))
+        XCTAssertTrue(d.contains("--trial-eval"), d)
     }
 
     /// Checkpoints written before these options existed decode as full evaluation, K = 1.

@@ -50,10 +50,10 @@ final class RealDataEquivalenceIncrementalTests: XCTestCase {
         #endif
         let clock = ContinuousClock(), t0 = clock.now
         let r = lockstepUnits(full: f, incremental: i) { u in
-            whole ? Array(0..<f.unitSteps(u)) : samplePositions(f, unit: u, weights: sampleWeights, extra: sampleExtra)
+            whole ? Array(0..<f.unitTrials(u)) : samplePositions(f, unit: u, weights: sampleWeights, extra: sampleExtra)
         }
         print("mnist6 \(whole ? "whole cycle" : "layer sample"): \(r.decisions) decisions, \(r.accepted) accepted, \(r.disagreements.count) disagreements (step, loss gap) \(r.disagreements), max |Δloss| \(r.maxLossError), \(clock.now - t0)")
-        if whole { XCTAssertEqual(r.decisions, f.stepsPerCycle) }
+        if whole { XCTAssertEqual(r.decisions, f.trialsPerCycle) }
         XCTAssertEqual(r.lossWMismatches, 0)
         XCTAssertGreaterThan(r.accepted, 0)
         // Equal decisions ⇒ equal accepted values (w0 ± Δ): the final weights are identical.
@@ -97,7 +97,7 @@ final class RealDataEquivalenceIncrementalTests: XCTestCase {
         #endif
         let r = lockstepUnits(full: f, incremental: i) { u in
             let w = f.parameters.network.layers[f.unitLayer(u)!].weightCount
-            return Array(0..<min(nw, w)) + Array(w..<min(f.unitSteps(u), w + ne))
+            return Array(0..<min(nw, w)) + Array(w..<min(f.unitTrials(u), w + ne))
         }
         print("mnist6 batch reuse 8: \(r.decisions) decisions, \(r.accepted) accepted, \(r.disagreements.count) disagreements \(r.disagreements), max |Δloss| \(r.maxLossError)")
         XCTAssertGreaterThan(r.accepted, 0)

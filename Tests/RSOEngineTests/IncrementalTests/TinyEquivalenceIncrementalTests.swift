@@ -19,8 +19,8 @@ final class TinyEquivalenceIncrementalTests: XCTestCase {
             var o = tinyOptions(cycles: 1)
             o.cache = cache
             let (f, i) = try pair(o, network: tinyNetwork())
-            let r = lockstep(full: f, incremental: i, steps: f.stepsPerCycle)
-            XCTAssertEqual(r.decisions, f.stepsPerCycle)
+            let r = lockstep(full: f, incremental: i, steps: f.trialsPerCycle)
+            XCTAssertEqual(r.decisions, f.trialsPerCycle)
             XCTAssertEqual(r.lossWMismatches, 0, "W's loss comes from the same full run on both paths")
             XCTAssertGreaterThan(r.accepted, 0)
             print("tiny chain cache \(cache): \(r.decisions) decisions, \(r.accepted) accepted, \(r.disagreements.count) disagreements \(r.disagreements), max |Δloss| \(r.maxLossError)")
@@ -33,8 +33,8 @@ final class TinyEquivalenceIncrementalTests: XCTestCase {
             var o = tinyOptions(cycles: 1)
             o.cache = cache
             let (f, i) = try pair(o, network: tinyResidualNetwork())
-            let r = lockstep(full: f, incremental: i, steps: f.stepsPerCycle)
-            XCTAssertEqual(r.decisions, f.stepsPerCycle)
+            let r = lockstep(full: f, incremental: i, steps: f.trialsPerCycle)
+            XCTAssertEqual(r.decisions, f.trialsPerCycle)
             XCTAssertEqual(r.lossWMismatches, 0)
             print("tiny residual cache \(cache): \(r.decisions) decisions, \(r.accepted) accepted, \(r.disagreements.count) disagreements \(r.disagreements), max |Δloss| \(r.maxLossError)")
             XCTAssertEqual(weightBits(f.parameters), weightBits(i.parameters))

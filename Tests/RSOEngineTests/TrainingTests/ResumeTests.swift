@@ -39,10 +39,19 @@ final class ResumeTests: XCTestCase {
         }
     }
 
-    func testInterruptFinishesStepThenStops() throws {
+    /// A stop requested while trial 5 finishes ends the run right after it.
+    func testInterruptFinishesTrialThenStops() throws {
+        final class StopAfterFive: TrainingObserver {
+            let stop: StopRequest
+            init(_ stop: StopRequest) { self.stop = stop }
+            func trialFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {
+                if totalTrials == 5 { stop.request() }
+            }
+        }
         let t = try makeTrainer(tinyOptions())
-        var calls = 0
-        XCTAssertEqual(t.run(shouldStop: { calls += 1; return calls > 5 }), .interrupted)
+        let observer = StopAfterFive(t.stop)
+        t.observer = observer
+        XCTAssertEqual(t.run(), .interrupted)
         XCTAssertEqual(t.state.trials, 5)
     }
 

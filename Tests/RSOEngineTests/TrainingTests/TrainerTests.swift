@@ -4,9 +4,12 @@ import XCTest
 final class TrainerTests: XCTestCase {
     /// After every step the kept state's loss on that step's batch is ≤ the loss of W, and
     /// re-running the batch with the new weights gives exactly the loss the decision recorded.
+    /// (The full path, whose losses are exactly a forward run's; the incremental path agrees within
+    /// float tolerance, see IncrementalTests.)
     func testAcceptedStepNeverIncreasesLossOnItsBatch() throws {
         var o = tinyOptions(cycles: 1)
         o.cache = false
+        o.evaluation = .full
         let t = try makeTrainer(o)
         let check = ForwardExecutor(parameters: t.parameters, capacity: o.batch, chunkSamples: t.executor.chunkSamples)
         let obs = RecordingObserver()

@@ -49,7 +49,7 @@ final class RecordingObserver: TrainingObserver {
     var decisions: [TrialDecision] = []
     var units: [UnitSummary] = []
     var evaluations: [EvaluationRecord] = []
-    func stepFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {
+    func trialFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {
         decisions.append(decision)
     }
     func unitFinished(_ summary: UnitSummary) { units.append(summary) }
