@@ -32,6 +32,13 @@ static inline int rso_mpi_allgather_f64(const double *in, int count, double *out
     return MPI_Allgather(in, count, MPI_DOUBLE, out, count, MPI_DOUBLE, MPI_COMM_WORLD);
 }
 
+/// Rank r sends counts[r] doubles from `in`; `out` receives every rank's doubles in rank order,
+/// rank r's at displacements[r] (the distributed chunk reduction's gather).
+static inline int rso_mpi_allgatherv_f64(const double *in, int count, double *out, const int *counts,
+                                         const int *displacements) {
+    return MPI_Allgatherv(in, count, MPI_DOUBLE, out, counts, displacements, MPI_DOUBLE, MPI_COMM_WORLD);
+}
+
 /// Every rank sends `count` bytes; `out` receives size·count bytes in rank order.
 static inline int rso_mpi_allgather_bytes(const void *in, int count, void *out) {
     return MPI_Allgather(in, count, MPI_BYTE, out, count, MPI_BYTE, MPI_COMM_WORLD);

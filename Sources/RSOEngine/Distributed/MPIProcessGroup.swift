@@ -37,6 +37,16 @@ final class MPIProcessGroup: ProcessGroup {
         return out
     }
 
+    func allgatherv(_ values: UnsafeBufferPointer<Double>, counts: [Int],
+                    into output: UnsafeMutablePointer<Double>) throws {
+        precondition(counts.count == size && counts[rank] == values.count)
+        let counts32 = counts.map { Int32($0) }
+        var displacements = [Int32](repeating: 0, count: size)
+        for r in 1..<max(1, size) { displacements[r] = displacements[r - 1] + counts32[r - 1] }
+        try check("MPI_Allgatherv", rso_mpi_allgatherv_f64(values.baseAddress, Int32(values.count), output,
+                                                           counts32, displacements))
+    }
+
     func anyRank(_ flag: Bool) throws -> Bool {
         var out: Int32 = 0
         try check("MPI_Allreduce", rso_mpi_allreduce_max_i32(flag ? 1 : 0, &out))
@@ -62,6 +72,14 @@ final class MPIProcessGroup: ProcessGroup {
             all[(r * width)..<((r + 1) * width)].withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         }
     }
+}
+
+/// A collective failed: a rank died or the transport broke. The ranks cannot agree any more, so
+/// the whole job ends now with the reason (never a hang, never a checkpoint from a lost step).
+public func abortJob(after error: Error, rank: Int) -> Never {
+    FileHandle.standardError.write(Data("Error: rank \(rank): \(error); ending the MPI job\n".utf8))
+    rso_mpi_abort(1)
+    exit(1)
 }
 
 private func check(_ call: String, _ rc: Int32) throws {

@@ -10,6 +10,9 @@ public protocol ProcessGroup: AnyObject {
     /// Every rank contributes `values` (the same count on every rank); the result is every rank's
     /// values concatenated in rank order.
     func allgather(_ values: [Double]) throws -> [Double]
+    /// Rank r contributes `counts[r]` values (`values.count` on this rank); `output` (Σ counts
+    /// values) receives them all in rank order on every rank.
+    func allgatherv(_ values: UnsafeBufferPointer<Double>, counts: [Int], into output: UnsafeMutablePointer<Double>) throws
     /// True on every rank if it is true on any rank (agreeing on a stop request).
     func anyRank(_ flag: Bool) throws -> Bool
     /// Rank `root`'s bytes on every rank (`bytes` must have the same count on every rank).
@@ -29,6 +32,10 @@ public final class LocalProcess: ProcessGroup {
     public var rank: Int { 0 }
     public var size: Int { 1 }
     public func allgather(_ values: [Double]) throws -> [Double] { values }
+    public func allgatherv(_ values: UnsafeBufferPointer<Double>, counts: [Int],
+                           into output: UnsafeMutablePointer<Double>) throws {
+        if let values = values.baseAddress { output.update(from: values, count: counts[0]) }
+    }
     public func anyRank(_ flag: Bool) throws -> Bool { flag }
     public func broadcast(_ bytes: inout [UInt8], root: Int) throws {}
     public func hostNames() throws -> [String] { [ProcessInfo.processInfo.hostName] }

@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+
+/// `mpirun -n R rso train` ends with the same weights, random states and counters as one process,
+/// for any ranks × threads, and a run moves between rank counts through its checkpoint. Runs are a
+/// few hundred trials on a few hundred real images (a few seconds each).
+final class DistributedTrainingTests: XCTestCase {
+    private var dir = ""
+
+    override func tearDown() {
+        if !dir.isEmpty { DataFixtures.remove(dir) }
+    }
+
+    private func mnist() throws -> String {
+        dir = try DistributedFixtures.mnistSubset(train: 600, test: 100)
+        return dir
+    }
+
+    private func args(_ net: String, _ data: String, trials: Int, checkpoint: String, _ extra: [String] = []) -> [String] {
+        ["train", "--net", net, "--data-dir", data, "--batch", "64", "--bn-samples", "128", "--cycles", "2",
+         "--max-trials", String(trials), "--progress", "lines", "--checkpoint", checkpoint] + extra
+    }
+
+    /// One process, then each (ranks, threads): every checkpoint holds the one-process state.
+    private func assertSameAsOneProcess(_ net: String, _ data: String, trials: Int, _ extra: [String],
+                                        layouts: [(ranks: Int, threads: Int)],
+                                        file: StaticString = #filePath, line: UInt = #line) throws {
+        let reference = DataFixtures.path(data, "one.safetensors")
+        let one = try runRSO(args(net, data, trials: trials, checkpoint: reference, extra + ["--threads", "1"]))
+        XCTAssertEqual(one.status, 0, one.output, file: file, line: line)
+        let expected = try DistributedFixtures.trainedState(reference)
+        for (ranks, threads) in layouts {
+            let path = DataFixtures.path(data, "ranks\(ranks)x\(threads).safetensors")
+            let r = try runRSOUnderMPI(ranks: ranks, args(net, data, trials: trials, checkpoint: path,
+                                                          extra + ["--threads", String(threads)]))
+            XCTAssertEqual(r.status, 0, r.output, file: file, line: line)
+            XCTAssertTrue(r.output.contains("\(ranks) MPI ranks") == (ranks > 1), r.output, file: file, line: line)
+            // Rank 0 alone prints.
+            XCTAssertEqual(r.output.components(separatedBy: "checkpoint written to").count, 2, r.output,
+                           file: file, line: line)
+            let got = try DistributedFixtures.trainedState(path)
+            XCTAssertEqual(got.metadata, expected.metadata, "\(ranks) ranks × \(threads) threads", file: file, line: line)
+            XCTAssertTrue(got.tensors == expected.tensors, "\(ranks) ranks × \(threads) threads: tensors differ",
+                          file: file, line: line)
+        }
+    }
+
+    func testMNISTIncrementalMatchesOneProcess() throws {
+        try assertSameAsOneProcess("mnist6", try mnist(), trials: 300, ["--trial-eval", "incremental"],
+                                   layouts: [(1, 1), (2, 1), (3, 1), (2, 2)])
+    }
+
+    func testMNISTFullTrialsMatchOneProcess() throws {
+        try assertSameAsOneProcess("mnist6", try mnist(), trials: 200, ["--trial-eval", "full"],
+                                   layouts: [(2, 1), (3, 1)])
+    }
+
+    func testCIFARDepth10MatchesOneProcess() throws {
+        dir = try DistributedFixtures.cifarSubset(perBatch: 100, test: 100)
+        try assertSameAsOneProcess("cifar-depth10", dir, trials: 200, ["--trial-eval", "incremental"],
+                                   layouts: [(2, 1), (3, 1)])
+    }
+
+    /// Trials over TCP between the ranks (the multi-node transport) instead of shared memory.
+    func testTrainingOverTCPMatchesOneProcess() throws {
+        let data = try mnist()
+        let reference = DataFixtures.path(data, "one.safetensors")
+        XCTAssertEqual(try runRSO(args("mnist6", data, trials: 200, checkpoint: reference, ["--threads", "1"])).status, 0)
+        let path = DataFixtures.path(data, "tcp.safetensors")
+        let r = try runRSOUnderMPI(ranks: 2, args("mnist6", data, trials: 200, checkpoint: path, ["--threads", "1"]),
+                                   mca: ["--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo"])
+        XCTAssertEqual(r.status, 0, r.output)
+        let (got, expected) = (try DistributedFixtures.trainedState(path), try DistributedFixtures.trainedState(reference))
+        XCTAssertEqual(got.metadata, expected.metadata)
+        XCTAssertTrue(got.tensors == expected.tensors, "tensors differ over TCP")
+    }
+
+    /// 2 ranks for 150 trials, then 3 ranks for 150, then one process for 100: the tensors of one
+    /// uninterrupted 400-trial process.
+    func testResumeAcrossRankCounts() throws {
+        let data = try mnist()
+        let reference = DataFixtures.path(data, "one.safetensors")
+        XCTAssertEqual(try runRSO(args("mnist6", data, trials: 400, checkpoint: reference, ["--threads", "1"])).status, 0)
+        let path = DataFixtures.path(data, "moved.safetensors")
+        let first = try runRSOUnderMPI(ranks: 2, args("mnist6", data, trials: 150, checkpoint: path, ["--threads", "1"]))
+        XCTAssertEqual(first.status, 0, first.output)
+        let second = try runRSOUnderMPI(ranks: 3, args("mnist6", data, trials: 150, checkpoint: path,
+                                                       ["--threads", "1", "--resume", path]))
+        XCTAssertEqual(second.status, 0, second.output)
+        XCTAssertTrue(second.output.contains("resumed from"), second.output)
+        let third = try runRSO(args("mnist6", data, trials: 100, checkpoint: path, ["--threads", "1", "--resume", path]))
+        XCTAssertEqual(third.status, 0, third.output)
+        XCTAssertTrue(try DistributedFixtures.trainedState(path).tensors == DistributedFixtures.trainedState(reference).tensors,
+                      "a run moved across rank counts ends with different tensors")
+    }
+}
