@@ -40,7 +40,8 @@ enum DistributedFixtures {
         let file = try Data(contentsOf: URL(fileURLWithPath: path))
         guard file.count >= 8 else { throw CocoaError(.fileReadCorruptFile) }
         let headerLength = file.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        let header = String(decoding: file[8..<(8 + headerLength)], as: UTF8.self)
+        // The header is padded with spaces to an 8-byte boundary: its length follows the times'.
+        let header = String(decoding: file[8..<(8 + headerLength)], as: UTF8.self).trimmingCharacters(in: .whitespaces)
         let timeless = header.replacingOccurrences(of: #"\\"elapsed(Before)?\\":[0-9.e+-]+"#, with: "",
                                                    options: .regularExpression)
         return (file[(8 + headerLength)...], timeless)

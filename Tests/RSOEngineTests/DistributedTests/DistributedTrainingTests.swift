@@ -17,7 +17,7 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     private func args(_ net: String, _ data: String, trials: Int, checkpoint: String, _ extra: [String] = []) -> [String] {
-        ["train", "--net", net, "--data-dir", data, "--batch", "64", "--bn-samples", "128", "--cycles", "2",
+        ["train", "--net", net, "--data-dir", data, "--batch", "100", "--bn-samples", "128", "--cycles", "2",
          "--max-trials", String(trials), "--progress", "lines", "--checkpoint", checkpoint] + extra
     }
 
@@ -92,5 +92,72 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(third.status, 0, third.output)
         XCTAssertTrue(try DistributedFixtures.trainedState(path).tensors == DistributedFixtures.trainedState(reference).tensors,
                       "a run moved across rank counts ends with different tensors")
+    }
+}
+
+/// Signals under mpirun: Ctrl-C (mpirun forwards SIGTERM to every rank) stops all ranks at the
+/// same trial with one checkpoint, and the run resumes to the one-process result.
+final class DistributedSignalTests: XCTestCase {
+    func testInterruptUnderMPIStopsEveryRankAtOneTrialAndResumes() throws {
+        let data = try DistributedFixtures.mnistSubset(train: 600, test: 100)
+        defer { DataFixtures.remove(data) }
+        func args(_ checkpoint: String, _ extra: [String]) -> [String] {
+            ["train", "--net", "mnist6", "--data-dir", data, "--batch", "100", "--bn-samples", "128", "--cycles", "1",
+             "--threads", "1", "--progress", "lines", "--checkpoint", checkpoint] + extra
+        }
+        let path = DataFixtures.path(data, "run.safetensors")
+        var signalled = false
+        // SIGINT once training is under way: on its first progress line (an event, not a delay).
+        let first = try runRSOUnderMPI(ranks: 2, args(path, [])) { line, process in
+            if !signalled, line.hasPrefix("cycle 1/1 ") { process.interrupt(); signalled = true }
+        }
+        XCTAssertTrue(signalled, first.output)
+        // mpirun itself reports a job it was asked to stop with status 1; each rank exits 0 (mpirun
+        // would name a rank that exited non-zero or was killed).
+        XCTAssertEqual(first.output.components(separatedBy: "interrupted by signal 15").count, 2, first.output)
+        for failure in ["non-zero status", "exited on signal", "Killed"] {
+            XCTAssertFalse(first.output.contains(failure), first.output)
+        }
+        let stopped = try DistributedFixtures.trainedState(path)
+        let trials = try XCTUnwrap(stopped.metadata.range(of: #"\\"trials\\":[0-9]+"#, options: .regularExpression)
+            .map { String(stopped.metadata[$0].split(separator: ":")[1]) }.flatMap { Int($0) }, stopped.metadata)
+        XCTAssertGreaterThan(trials, 0)
+
+        // The same number of trials in one process: the same state.
+        let reference = DataFixtures.path(data, "one.safetensors")
+        XCTAssertEqual(try runRSO(args(reference, ["--max-trials", String(trials)])).status, 0)
+        XCTAssertTrue(try DistributedFixtures.trainedState(reference).tensors == stopped.tensors,
+                      "the interrupted job's checkpoint is not the one-process state after \(trials) trials")
+        let resumed = try runRSOUnderMPI(ranks: 2, args(path, ["--resume", path, "--max-trials", "50"]))
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+    }
+
+    /// A rank killed mid-run (SIGKILL: no chance to clean up) ends the whole job with an error
+    /// naming the rank, within the helper's time limit: never a hang.
+    func testKilledRankEndsTheJob() throws {
+        let data = try DistributedFixtures.mnistSubset(train: 600, test: 100)
+        defer { DataFixtures.remove(data) }
+        let path = DataFixtures.path(data, "run.safetensors")
+        var killed: Int32 = 0
+        let r = try runRSOUnderMPI(ranks: 2, ["train", "--net", "mnist6", "--data-dir", data, "--batch", "100",
+                                              "--bn-samples", "128", "--cycles", "1", "--threads", "1",
+                                              "--progress", "lines", "--checkpoint", path], limit: 60) { line, process in
+            guard killed == 0, line.hasPrefix("cycle 1/1 ") else { return }
+            // The ranks are mpirun's children; kill the last one started.
+            let children = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children",
+                                        encoding: .utf8)) ?? ""
+            if let pid = children.split(separator: " ").compactMap({ Int32($0) }).max() {
+                kill(pid, SIGKILL)
+                killed = pid
+            }
+        }
+        XCTAssertNotEqual(killed, 0, r.output)
+        XCTAssertNotEqual(r.status, 0, r.output)
+        XCTAssertNotEqual(r.reason, .uncaughtSignal, "mpirun had to be killed: the job hung\n\(r.output)")
+        XCTAssertTrue(r.output.contains("signal 9"), r.output)
+        // Whatever was written is a whole checkpoint (written atomically) or nothing.
+        if FileManager.default.fileExists(atPath: path) {
+            XCTAssertNoThrow(try DistributedFixtures.trainedState(path))
+        }
     }
 }

@@ -7,10 +7,17 @@ import XCTest
 func runRSOUnderMPI(ranks: Int, _ args: [String], mca: [String] = [], limit: TimeInterval = 120) throws
     -> (status: Int32, output: String)
 {
+    let r = try runRSOUnderMPI(ranks: ranks, args, mca: mca, limit: limit) { _, _ in }
+    return (r.status, r.output)
+}
+
+/// Same, handing each output line to `onLine` with the mpirun process (to signal it on an event).
+func runRSOUnderMPI(ranks: Int, _ args: [String], mca: [String] = [], limit: TimeInterval = 120,
+                    onLine: (String, Process) -> Void) throws -> RSORun {
     let launcher = "/usr/bin/mpirun"
     guard FileManager.default.isExecutableFile(atPath: launcher) else {
         XCTFail("\(launcher) not found: tools/setup installs openmpi-bin")
-        return (-1, "")
+        return RSORun(status: -1, reason: .exit, output: "")
     }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: launcher)
@@ -19,14 +26,8 @@ func runRSOUnderMPI(ranks: Int, _ args: [String], mca: [String] = [], limit: Tim
     env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     p.environment = env
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
     let killer = DispatchWorkItem { if p.isRunning { p.terminate() } }
     DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: killer)
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    killer.cancel()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    defer { killer.cancel() }
+    return try runStreaming(p, onLine: onLine)
 }
