@@ -97,7 +97,8 @@ public struct ThreadOptions: ParsableArguments {
 /// accepted but hidden ("eval" alone means the test set: `--eval-every`, `rso eval`).
 public struct TrialEvalOption<Choice: ExpressibleByArgument & Sendable>: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "How a trial's W±Δ are evaluated: \(Choice.allValueStrings.joined(separator: ", ")). incremental (the default, what rso train runs) recomputes only what the weight touches; full is the reference.",
+        "How a trial's W±Δ are evaluated: incremental (the default, what rso train runs) recomputes only what the weight touches; full is the reference"
+            + (Choice.allValueStrings.contains("both") ? "; both compares them." : "."),
         valueName: "path"))
     var trialEval: Choice?
     @Option(name: .customLong("eval"), help: .hidden)

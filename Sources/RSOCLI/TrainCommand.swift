@@ -18,7 +18,7 @@ struct TrainCommand: ParsableCommand {
         --sampling weight); a cycle visits every parameter once.
 
         SIGINT/SIGTERM stop at the next safe point (between trials, or between the pieces of a data \
-        pass: cache build, test evaluation), write a checkpoint and exit 0, skipping the final test \
+        pass: data loading, cache build, test evaluation), write a checkpoint and exit 0, skipping the final test \
         evaluation; --resume continues so that the final weights equal an uninterrupted run's, bit for \
         bit (it runs any scheduled evaluation the stop cut short). A second signal exits at once; the \
         last complete checkpoint stays (checkpoints are written atomically).

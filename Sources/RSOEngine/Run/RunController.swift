@@ -88,7 +88,7 @@ public final class RunController {
             lastCheckpoint = record
             trainer.observer?.checkpointWritten(record)
         }
-        let reason = trainer.run(
+        var reason = trainer.run(
             maxTrials: options.maxTrials,
             shouldStop: { saveError != nil },
             safePoint: { _ in
@@ -103,7 +103,8 @@ public final class RunController {
         case .nonFiniteLoss:
             return RunOutcome(reason: reason, signal: nil, detail: trainer.nonFiniteLoss)
         case .trialLimit:
-            if !trainer.evaluatedCurrentWeights { trainer.evaluate() }
+            // A stop during this evaluation turns the exit into an interrupted one.
+            if !trainer.evaluatedCurrentWeights, trainer.evaluate() == nil { reason = .interrupted }
         case .finished, .interrupted:
             break
         }

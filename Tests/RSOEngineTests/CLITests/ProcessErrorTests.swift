@@ -207,16 +207,8 @@ final class ProcessErrorTests: XCTestCase {
         let line = try XCTUnwrap(first.output.split(separator: "\n").first { $0.hasPrefix("resume with: rso train ") })
         let arguments = line.dropFirst("resume with: rso".count)
         let command = "'\(rsoExecutable.path)'" + arguments + " --max-trials 2"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, "\(command)\n\(text)")
+        let (status, text) = try runCommand(["sh", "-c", command])
+        XCTAssertEqual(status, 0, "\(command)\n\(text)")
         XCTAssertTrue(text.contains("resumed from \(ckpt) at cycle 1, trial 3"), text)
     }
 }

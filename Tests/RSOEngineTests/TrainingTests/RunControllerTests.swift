@@ -29,6 +29,16 @@ private final class ArmOnCycleEnd: TrainingObserver {
     func cycleFinished(_ summary: CycleSummary) { scheduler.arm(after: 2) }
 }
 
+/// Arms the scheduler after trial `n`: with a trial limit of n the stop lands in the exit evaluation.
+private final class ArmAfterTrial: TrainingObserver {
+    let scheduler: StoppingScheduler
+    let n: Int
+    init(_ s: StoppingScheduler, after n: Int) { scheduler = s; self.n = n }
+    func trialFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {
+        if totalTrials == n { scheduler.arm(after: 2) }
+    }
+}
+
 final class RunControllerTests: XCTestCase {
     private func tempPath(_ name: String) -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rso-run-\(UUID().uuidString)")
@@ -118,6 +128,22 @@ final class RunControllerTests: XCTestCase {
         XCTAssertEqual(t.evaluations.count, 1)
         XCTAssertEqual(c.lastCheckpoint, CheckpointRecord(path: run.checkpointPath, reason: "trial-limit", cycle: 0, trials: 10))
         XCTAssertEqual(try SafeTensors.read(path: run.checkpointPath).metadata["format"], Trainer.checkpointFormat)
+    }
+
+    /// A stop during the trial limit's exit evaluation makes the exit an interrupted one: no
+    /// evaluation recorded, checkpoint "interrupted".
+    func testStopDuringTheExitEvaluationIsAnInterruption() throws {
+        var run = options()
+        run.maxTrials = 10
+        let stop = StopRequest()
+        let scheduler = StoppingScheduler(stop: stop)
+        let (c, t) = try controller(run, scheduler: scheduler, stop: stop)
+        let arm = ArmAfterTrial(scheduler, after: 10)
+        t.observer = arm
+        XCTAssertEqual(try c.run(t).reason, .interrupted)
+        XCTAssertEqual(t.state.trials, 10)
+        XCTAssertTrue(t.evaluations.isEmpty)
+        XCTAssertEqual(c.lastCheckpoint?.reason, "interrupted")
     }
 
     /// Options are validated before anything runs; messages name the flag.
