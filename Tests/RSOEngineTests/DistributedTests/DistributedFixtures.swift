@@ -20,20 +20,6 @@ enum DistributedFixtures {
         return dir
     }
 
-    /// `perBatch` records of each real CIFAR-10 training batch and `test` of the test batch.
-    static func cifarSubset(perBatch: Int, test: Int) throws -> String {
-        let real = try DataFixtures.realDirectory("cifar-10-batches-bin")
-        let dir = try DataFixtures.makeTempDirectory("cifar-subset")
-        let files = (1...5).map { ("data_batch_\($0).bin", perBatch) } + [("test_batch.bin", test)]
-        for (name, records) in files {
-            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: DataFixtures.path(real, name)))
-            defer { try? handle.close() }
-            let bytes = try handle.read(upToCount: records * DataFixtures.cifarRecord) ?? Data()
-            try bytes.write(to: URL(fileURLWithPath: DataFixtures.path(dir, name)))
-        }
-        return dir
-    }
-
     /// A checkpoint as what must match between runs: every tensor's bytes (weights, random
     /// generator states, sampler) and the metadata without wall-clock times.
     static func trainedState(_ path: String) throws -> (tensors: Data, metadata: String) {
