@@ -55,6 +55,15 @@ final class DistributedTrainingTests: XCTestCase {
                                    layouts: [(2, 1), (3, 1)])
     }
 
+    /// The parallel update schemes (merges at the neuron's end) and batch reuse (W's activations
+    /// kept across trials, each rank keeping its own chunks') distributed like sequential trials.
+    func testUpdateSchemesAndBatchReuseMatchOneProcess() throws {
+        let data = try mnist()
+        for extra in [["--update", "neuron-parallel"], ["--batch-reuse", "4"]] {
+            try assertSameAsOneProcess("mnist6", data, trials: 240, extra, layouts: [(3, 1)])
+        }
+    }
+
     /// Trials over TCP between the ranks (the multi-node transport) instead of shared memory.
     func testTrainingOverTCPMatchesOneProcess() throws {
         let data = try mnist()
