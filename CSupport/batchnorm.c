@@ -5,16 +5,16 @@
 // y [C][n][H/2][W/2] (floor).
 //
 // Intent:
-//   * Statistics are accumulated in double (they feed RSO's accept/reject decisions):
-//     mean = Σz/L, var = Σz²/L − mean² (biased, clamped at 0). The train form uses exactly
-//     cs_bn_finalize_stats on its own sums, so it agrees with chunked stats + finalize.
+//   * Statistics are accumulated in double (they feed RSO's accept/reject decisions) by the conv
+//     that produces z (conv.c, conv_direct.c); cs_bn_finalize_stats turns the batch sums into
+//     mean = Σz/L, var = Σz²/L − mean² (biased, clamped at 0).
 //   * __ref computes y = γ(z − mean)/√(var + eps) + β in double and rounds once.
-//   * __opt folds each channel into one float scale a = γ/√(var + eps) and shift b = β − mean·a
+//   * __affine_fma folds each channel into one float scale a = γ/√(var + eps) and shift b = β − mean·a
 //     (both computed in double, rounded to float) and runs y = fma(z, a, b) under `omp simd`.
 //     Error vs exact: ≤ ~3·2⁻²⁴·(|a|·(|z| + |mean|) + |β| + |y|) — rounding of a, of b, of the fma.
 //   * ReLU is `v < 0 ? 0 : v` in both twins: NaN propagates instead of being hidden as 0.
 //   * The fused bn_relu_avgpool2 reads each z once and writes only the pooled y (¼ the bytes).
-// In-place (y == z) is allowed for the infer and train forms.
+// In-place (y == z) is allowed for the infer form.
 #include <math.h>
 
 #include "csupport.h"
@@ -25,34 +25,6 @@ static inline float max_keep_nan(float v, float lo) { return v < lo ? lo : v; }
 static inline double relu_d(double v) { return v < 0.0 ? 0.0 : v; }
 
 // MARK: - Statistics
-
-void cs_channel_stats_f32__ref(const float *z, int C, long L, double *sum, double *sumsq) {
-    for (int c = 0; c < C; c++) {
-        double s1 = 0.0, s2 = 0.0;
-        for (long i = 0; i < L; i++) {
-            const double v = (double)z[(long)c * L + i];
-            s1 += v;
-            s2 += v * v;
-        }
-        sum[c] += s1;
-        sumsq[c] += s2;
-    }
-}
-
-void cs_channel_stats_f32__opt(const float *z, int C, long L, double *sum, double *sumsq) {
-    for (int c = 0; c < C; c++) {
-        const float *r = z + (long)c * L;
-        double s1 = 0.0, s2 = 0.0;
-#pragma omp simd reduction(+ : s1, s2)
-        for (long i = 0; i < L; i++) {
-            const double v = (double)r[i];
-            s1 += v;
-            s2 += v * v;
-        }
-        sum[c] += s1;
-        sumsq[c] += s2;
-    }
-}
 
 void cs_bn_finalize_stats(const double *sum, const double *sumsq, int C, double count,
                           double *mean, double *var) {
@@ -99,34 +71,9 @@ static void bn_relu_row(const float *z, long L, float a, float b, int relu, floa
     }
 }
 
-void cs_bn_relu_infer_f32__opt(const float *z, int C, long L, const float *gamma, const float *beta,
+void cs_bn_relu_infer_f32__affine_fma(const float *z, int C, long L, const float *gamma, const float *beta,
                                const double *mean, const double *var, float eps, int relu, float *y) {
     for (int c = 0; c < C; c++) {
-        float a, b;
-        bn_scale_shift(gamma[c], beta[c], mean[c], var[c], eps, &a, &b);
-        bn_relu_row(z + (long)c * L, L, a, b, relu, y + (long)c * L);
-    }
-}
-
-// MARK: - Training form (batch statistics of this tensor)
-
-void cs_bn_relu_train_f32__ref(const float *z, int C, long L, const float *gamma, const float *beta,
-                               float eps, int relu, float *y, double *mean, double *var) {
-    for (int c = 0; c < C; c++) {
-        double s1 = 0.0, s2 = 0.0;
-        cs_channel_stats_f32__ref(z + (long)c * L, 1, L, &s1, &s2);
-        cs_bn_finalize_stats(&s1, &s2, 1, (double)L, &mean[c], &var[c]);
-    }
-    cs_bn_relu_infer_f32__ref(z, C, L, gamma, beta, mean, var, eps, relu, y);
-}
-
-void cs_bn_relu_train_f32__opt(const float *z, int C, long L, const float *gamma, const float *beta,
-                               float eps, int relu, float *y, double *mean, double *var) {
-    // Channel by channel, so the row is normalised right after its statistics, while in cache.
-    for (int c = 0; c < C; c++) {
-        double s1 = 0.0, s2 = 0.0;
-        cs_channel_stats_f32__opt(z + (long)c * L, 1, L, &s1, &s2);
-        cs_bn_finalize_stats(&s1, &s2, 1, (double)L, &mean[c], &var[c]);
         float a, b;
         bn_scale_shift(gamma[c], beta[c], mean[c], var[c], eps, &a, &b);
         bn_relu_row(z + (long)c * L, L, a, b, relu, y + (long)c * L);
@@ -163,7 +110,7 @@ void cs_bn_relu_avgpool2_cnhw_f32__ref(const float *z, int C, int n, int H, int 
     }
 }
 
-void cs_bn_relu_avgpool2_cnhw_f32__opt(const float *z, int C, int n, int H, int W,
+void cs_bn_relu_avgpool2_cnhw_f32__affine_fma(const float *z, int C, int n, int H, int W,
                                        const float *gamma, const float *beta, const double *mean,
                                        const double *var, float eps, int relu, float *y) {
     const int Ho = H / 2, Wo = W / 2;

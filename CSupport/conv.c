@@ -8,7 +8,7 @@
 //
 // Intent:
 //   __ref    plain direct loops, accumulated in double and rounded once per output: the yardstick.
-//   __sgemm  the P columns are cut into tiles of `tile` pixels. Per tile: im2col into `scratch`
+//   __im2col_blas  the P columns are cut into tiles of `tile` pixels. Per tile: im2col into `scratch`
 //            (K × tile floats, sized to sit in L2), one cblas_sgemm Cout × tile × K writing straight
 //            into y (ldc = P), then the per-channel sum / sum of squares of the tile's Cout × tile
 //            outputs while they are still in cache. k == 1 needs no im2col: the tile of x itself is
@@ -74,7 +74,7 @@ static void tile_stats(const float *y, long ld, int Cout, long p0, long len, dou
     }
 }
 
-void cs_conv2d_cnhw_f32__sgemm(const float *x, const float *w, int Cin, int Cout, int n, int H,
+void cs_conv2d_cnhw_f32__im2col_blas(const float *x, const float *w, int Cin, int Cout, int n, int H,
                                int W, int k, float *y, double *sum, double *sumsq, float *scratch,
                                long tile) {
     const long P = (long)n * H * W;
@@ -92,7 +92,7 @@ void cs_conv2d_cnhw_f32__sgemm(const float *x, const float *w, int Cin, int Cout
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout, (int)len, K, 1.0f, w, K,
                         x + p0, (int)P, 0.0f, y + p0, (int)P);
         } else {
-            cs_im2col_cnhw_f32__opt(x, Cin, n, H, W, k, p0, p0 + len, scratch);
+            cs_im2col_cnhw_f32__flat_copy(x, Cin, n, H, W, k, p0, p0 + len, scratch);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout, (int)len, K, 1.0f, w, K,
                         scratch, (int)len, 0.0f, y + p0, (int)P);
         }

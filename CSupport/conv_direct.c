@@ -7,7 +7,7 @@
 // Why: for 16–32 channels a 3×3 conv is a skinny product (Cout × Cin·9 by Cin·9 × P) on which
 // im2col + OpenBLAS reaches ~⅓ of the FMA peak; here the patch matrix is never built.
 //
-// Loop nest (__direct, AVX2 path), outermost first:
+// Loop nest (__direct_avx2), outermost first:
 //   1. sample groups: G samples (padded input ≈ 64 KiB, see geometry) are copied into a
 //      zero-padded buffer xp[Cin][G][H + 2p][Wp], Wp = 8·⌈W/8⌉ + 2p, so every tap of every 8-pixel
 //      vector is an in-bounds unaligned load and no border test remains in the inner loop. The pad
@@ -28,11 +28,11 @@
 //      to 4-lane double sums / sums of squares (FMA in double), reduced at the end of the block.
 // Results are deterministic: the float order per output and the statistics order depend only on
 // the shape. Accuracy: every output is a float sum of Cin·k² products in the order (ci, ky, kx)
-// with FMA: |ŷ − y| ≤ γ_K·Σ|w·x|, K = Cin·k², like __sgemm.
+// with FMA: |ŷ − y| ≤ γ_K·Σ|w·x|, K = Cin·k², like __im2col_blas.
 //
 // The AVX2 code is compiled with __attribute__((target("avx2,fma"))) and chosen at run time with
 // __builtin_cpu_supports, so it is also used (and tested) in debug builds without -mavx2.
-// __direct_scalar is the portable fallback: it calls the plain-loop reference __ref.
+// Without AVX2+FMA the entry point calls the plain-loop reference __ref (scratch unused).
 // Single-threaded; no OpenMP, no BLAS.
 #include "csupport.h"
 #include "csupport_conv_direct.h"
@@ -86,16 +86,6 @@ long cs_conv2d_cnhw_f32__direct_scratch_floats(int Cin, int Cout, int n, int H, 
     const direct_geometry g = geometry(Cin, n, H, W, k);
     const long Coutr = (Cout + DIRECT_R - 1) / DIRECT_R * DIRECT_R;
     return Coutr * Cin * k * k + 15 + (long)Cin * g.cstride;  // + 15: xp aligned to 64 B
-}
-
-// MARK: - Portable path
-
-void cs_conv2d_cnhw_f32__direct_scalar(const float *x, const float *w, int Cin, int Cout, int n,
-                                       int H, int W, int k, float *y, double *sum, double *sumsq,
-                                       float *scratch) {
-    (void)scratch;
-    // Machines without AVX2 get the plain-loop twin: the same semantics, no second copy of it.
-    cs_conv2d_cnhw_f32__ref(x, w, Cin, Cout, n, H, W, k, y, sum, sumsq);
 }
 
 // MARK: - AVX2 + FMA path
@@ -383,7 +373,7 @@ static int have_avx2_fma(void) {
 
 // MARK: - Entry point
 
-void cs_conv2d_cnhw_f32__direct(const float *x, const float *w, int Cin, int Cout, int n, int H,
+void cs_conv2d_cnhw_f32__direct_avx2(const float *x, const float *w, int Cin, int Cout, int n, int H,
                                 int W, int k, float *y, double *sum, double *sumsq,
                                 float *scratch) {
     const long P = (long)n * H * W;
@@ -398,5 +388,6 @@ void cs_conv2d_cnhw_f32__direct(const float *x, const float *w, int Cin, int Cou
         return;
     }
 #endif
-    cs_conv2d_cnhw_f32__direct_scalar(x, w, Cin, Cout, n, H, W, k, y, sum, sumsq, scratch);
+    // Machines without AVX2 get the plain-loop twin: the same semantics, no second copy of it.
+    cs_conv2d_cnhw_f32__ref(x, w, Cin, Cout, n, H, W, k, y, sum, sumsq);
 }

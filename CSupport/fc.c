@@ -5,7 +5,7 @@
 // Intent: the classifier head (I = the last conv width, O = classes), so both dimensions are small
 // and the whole w fits in L1/L2; no BLAS call is worth its overhead here.
 //   __ref  plain loops, dot products in double, one rounding per output.
-//   __opt  one float dot product per (sample, output) under `omp simd reduction`, i.e. 8 partial
+//   __simd_f32  one float dot product per (sample, output) under `omp simd reduction`, i.e. 8 partial
 //          sums in AVX2 lanes combined at the end: error ≤ ~(I/8 + 3)·2⁻²⁴·Σ|x·w| + 2⁻²⁴·|b|
 //          (tests use the looser I·2⁻²⁴·Σ|x·w|, valid for any summation order).
 #include "csupport.h"
@@ -20,7 +20,7 @@ void cs_fc_f32__ref(const float *x, const float *w, const float *b, int n, int I
     }
 }
 
-void cs_fc_f32__opt(const float *x, const float *w, const float *b, int n, int I, int O, float *y) {
+void cs_fc_f32__simd_f32(const float *x, const float *w, const float *b, int n, int I, int O, float *y) {
     for (int s = 0; s < n; s++) {
         const float *xr = x + (long)s * I;
         for (int o = 0; o < O; o++) {

@@ -8,7 +8,7 @@
 // Intent: feed cblas_sgemm one tile of output pixels at a time (see conv.c), so the patch matrix of
 // a tile (Cin·k²·tile floats) stays in L2 while the product and the BN statistics run over it.
 //   __ref  decodes every (row, pixel) pair on its own: obviously correct, slow.
-//   __opt  per patch row (c, ky, kx) and sample: the shift (dy, dx) is a constant offset dy·W + dx
+//   __flat_copy  per patch row (c, ky, kx) and sample: the shift (dy, dx) is a constant offset dy·W + dx
 //          in the flattened H·W plane, so the sample's part of the row is one contiguous copy, with
 //          zero fills for output rows whose source row is outside the image, then the |dx| border
 //          columns of each row (which the flat copy filled with wrapped-around neighbours) zeroed.
@@ -95,7 +95,7 @@ static void im2col_row(const float *xc, int H, int W, int dy, int dx, long p0, l
     }
 }
 
-void cs_im2col_cnhw_f32__opt(const float *x, int C, int n, int H, int W, int k,
+void cs_im2col_cnhw_f32__flat_copy(const float *x, int C, int n, int H, int W, int k,
                              long p0, long p1, float *col) {
     const int pad = k / 2;
     const long plane = (long)n * H * W;

@@ -10,10 +10,10 @@
 //
 // Intent:
 //   __ref  plain loops, accumulated in double and rounded once per output: the yardstick.
-//   __opt  per output row, the valid column range of each tap is computed once, so the inner loops
+//   __tap_range  per output row, the valid column range of each tap is computed once, so the inner loops
 //          have no branches and vectorise under `omp simd` (floats with fmaf for the planes; double
 //          reductions for the statistics). Single-threaded, range-free: one chunk per call.
-// Error of __opt vs exact: shift_stats — double sums, ~L·2⁻⁵³ relative (different order than
+// Error of __tap_range vs exact: shift_stats — double sums, ~L·2⁻⁵³ relative (different order than
 // __ref); shift_axpy — one fma, ≤ 2⁻²⁴·|y|; conv1ch_add — k² + 1 float roundings,
 // ≤ (k² + 1)·2⁻²⁴·(|z| + Σ|w·d|).
 #include <math.h>
@@ -49,7 +49,7 @@ void cs_shift_stats_cnhw_f32__ref(const float *x, const float *z, int n, int H, 
     out[2] += s3;
 }
 
-void cs_shift_stats_cnhw_f32__opt(const float *x, const float *z, int n, int H, int W, int k, int ky,
+void cs_shift_stats_cnhw_f32__tap_range(const float *x, const float *z, int n, int H, int W, int k, int ky,
                                   int kx, double *out) {
     const int p = k / 2;
     int lo, hi;
@@ -91,7 +91,7 @@ void cs_shift_axpy_cnhw_f32__ref(const float *z, const float *x, int n, int H, i
             }
 }
 
-void cs_shift_axpy_cnhw_f32__opt(const float *z, const float *x, int n, int H, int W, int k, int ky,
+void cs_shift_axpy_cnhw_f32__tap_range(const float *z, const float *x, int n, int H, int W, int k, int ky,
                                  int kx, float delta, float *y) {
     const int p = k / 2;
     int lo, hi;
@@ -149,7 +149,7 @@ void cs_conv1ch_add_cnhw_f32__ref(const float *d, const float *w, int Cin, int c
     }
 }
 
-void cs_conv1ch_add_cnhw_f32__opt(const float *d, const float *w, int Cin, int ci, int Cout, int n,
+void cs_conv1ch_add_cnhw_f32__tap_range(const float *d, const float *w, int Cin, int ci, int Cout, int n,
                                   int H, int W, int k, const float *z, float *y, double *sum,
                                   double *sumsq) {
     if (k > 16) {  // tap ranges below are kept on the stack; no network here has k > 3

@@ -10,12 +10,9 @@
 // are > 2²⁹ apart, so a row of huge equal logits (−3e38, …) still gives log K instead of losing it
 // to the rounding of m + log Σ. A label outside 0..<K is a contract violation; both twins then
 // skip the sample (loss 0, not correct) rather than read out of bounds.
-//   __ref  one scalar pass for max/argmax, one for Σ exp.
-//   __opt  a branch-free max pass, then the first index equal to it by a short scan (ties: first
-//          wins, the same index as __ref), then Σ exp in double as in __ref. With K ≈ 10 nothing
-//          here is worth vectorising (clang will not vectorise the double exp loop without a vector
-//          math library, and `omp simd` on it only produces a -Wpass-failed warning); __opt is kept
-//          for the twin convention and is expected to equal __ref bit for bit.
+// Only __ref exists: one scalar pass for max/argmax, one for Σ exp. With K ≈ 10 nothing here is
+// worth vectorising (clang will not vectorise the double exp loop without a vector math library),
+// and an "optimised" copy measured no faster, so both kernel sets call __ref.
 #include <math.h>
 
 #include "csupport.h"
@@ -32,28 +29,6 @@ double cs_softmax_xent_f32__ref(const float *logits, const uint8_t *labels, int 
         for (int j = 1; j < K; j++)
             if (l[j] > l[best]) best = j;  // strict: the first maximum wins
         const double m = (double)l[best];
-        double se = 0.0;
-        for (int j = 0; j < K; j++) se += exp((double)l[j] - m);
-        total += (m - (double)l[label]) + log(se);
-        if (best == label) right++;
-    }
-    if (correct) *correct = right;
-    return total;
-}
-
-double cs_softmax_xent_f32__opt(const float *logits, const uint8_t *labels, int n, int K,
-                                int *correct) {
-    double total = 0.0;
-    int right = 0;
-    for (int s = 0; s < n; s++) {
-        const float *l = logits + (long)s * K;
-        const int label = labels[s];
-        if (K <= 0 || label >= K) continue;
-        float mf = l[0];
-        for (int j = 1; j < K; j++) mf = l[j] > mf ? l[j] : mf;
-        int best = 0;
-        while (best < K - 1 && l[best] != mf) best++;
-        const double m = (double)mf;
         double se = 0.0;
         for (int j = 0; j < K; j++) se += exp((double)l[j] - m);
         total += (m - (double)l[label]) + log(se);

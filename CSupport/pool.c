@@ -6,7 +6,7 @@
 //
 // Intent:
 //   __ref  plain loops, sums in double, one rounding per output.
-//   __opt  avgpool2: one `omp simd` loop per output row over the two input rows (stride-2 loads),
+//   __simd_f32  avgpool2: one `omp simd` loop per output row over the two input rows (stride-2 loads),
 //          computing 0.25·((x00 + x01) + (x10 + x11)) in float: ≤ 3 roundings of partial sums.
 //          global: one float `omp simd` sum per (channel, sample) row of HW values; the result is
 //          written transposed into y[s][C] (C·n scattered stores, negligible next to C·n·HW loads).
@@ -29,7 +29,7 @@ void cs_avgpool2_cnhw_f32__ref(const float *x, int C, int n, int H, int W, float
     }
 }
 
-void cs_avgpool2_cnhw_f32__opt(const float *x, int C, int n, int H, int W, float *y) {
+void cs_avgpool2_cnhw_f32__simd_f32(const float *x, int C, int n, int H, int W, float *y) {
     const int Ho = H / 2, Wo = W / 2;
     for (long cs = 0; cs < (long)C * n; cs++) {
         const float *xp = x + cs * H * W;
@@ -57,7 +57,7 @@ void cs_global_avgpool_cnhw_f32__ref(const float *x, int C, int n, long HW, floa
     }
 }
 
-void cs_global_avgpool_cnhw_f32__opt(const float *x, int C, int n, long HW, float *y) {
+void cs_global_avgpool_cnhw_f32__simd_f32(const float *x, int C, int n, long HW, float *y) {
     const float inv = HW > 0 ? (float)(1.0 / (double)HW) : 0.0f;
     for (int c = 0; c < C; c++) {
         for (int s = 0; s < n; s++) {

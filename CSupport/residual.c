@@ -6,7 +6,7 @@
 //
 // Intent: in CNHW the first Cskip channels are one contiguous block of Cskip·L floats, so the add is
 // one flat loop and the ReLU of the padded channels another. Both twins do the same single float
-// add per element, so __opt must equal __ref bit for bit; __opt only adds `omp simd`.
+// add per element, so __flat_simd must equal __ref bit for bit; it only adds `omp simd`.
 // ReLU is `v < 0 ? 0 : v` (NaN propagates rather than being hidden as 0).
 #include "csupport.h"
 
@@ -22,7 +22,7 @@ void cs_residual_add_cnhw_f32__ref(float *y, const float *skip, int Cy, int Cski
     }
 }
 
-void cs_residual_add_cnhw_f32__opt(float *y, const float *skip, int Cy, int Cskip, long L, int relu) {
+void cs_residual_add_cnhw_f32__flat_simd(float *y, const float *skip, int Cy, int Cskip, long L, int relu) {
     if (Cskip > Cy) Cskip = Cy;  // contract violation: never read past y
     const long nAdd = (long)Cskip * L;
     const long nAll = (long)Cy * L;

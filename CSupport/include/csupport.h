@@ -14,8 +14,10 @@
 //   * Kernels are single-threaded and work on the range they are given; the Swift engine decides
 //     partitions and owns the threads. The only OpenMP entry point is cs_parallel_for (the chunks
 //     of a parallel region on an OpenMP team, driven from one thread: `--scheduler openmp`).
-//   * Each optimised kernel `name__opt` (or `__sgemm`) has a plain-loop twin `name__ref`: no OpenMP,
-//     no BLAS, no intrinsics. Tests compare the two on swept shapes.
+//   * Each optimised kernel `name__how` (named by how it works: `__affine_fma`, `__im2col_blas`,
+//     `__direct_avx2`, …) has a plain-loop twin `name__ref`: no OpenMP, no BLAS, no intrinsics.
+//     Tests compare the two on swept shapes. The engine picks one set in one place (Swift's
+//     KernelTable). A kernel with nothing worth optimising (the loss) has only its __ref.
 //   * Convolutions: stride 1, zero padding k/2 ("same" size), k odd (1 or 3 in our networks), no
 //     bias (batch-norm follows every conv). Weights are [Cout][Cin][k][k].
 //   * Reductions that feed decisions (BN statistics, loss) are accumulated in double.
@@ -34,7 +36,7 @@ extern "C" {
 // the chunk: col[(c·k + ky)·k + kx][p − p0], row stride (p1 − p0). Out-of-image taps are 0.
 void cs_im2col_cnhw_f32__ref(const float *x, int C, int n, int H, int W, int k,
                              long p0, long p1, float *col);
-void cs_im2col_cnhw_f32__opt(const float *x, int C, int n, int H, int W, int k,
+void cs_im2col_cnhw_f32__flat_copy(const float *x, int C, int n, int H, int W, int k,
                              long p0, long p1, float *col);
 
 // MARK: - Convolution
@@ -46,15 +48,11 @@ void cs_conv2d_cnhw_f32__ref(const float *x, const float *w, int Cin, int Cout, 
 // im2col of `tile` output pixels at a time into `scratch` (≥ Cin·k²·tile floats), then sgemm of
 // that tile (single-threaded BLAS expected), statistics of the tile while it is in cache.
 // k == 1 skips im2col and multiplies x directly (scratch unused).
-void cs_conv2d_cnhw_f32__sgemm(const float *x, const float *w, int Cin, int Cout, int n, int H,
+void cs_conv2d_cnhw_f32__im2col_blas(const float *x, const float *w, int Cin, int Cout, int n, int H,
                                int W, int k, float *y, double *sum, double *sumsq, float *scratch,
                                long tile);
 
 // MARK: - Batch-norm (+ ReLU)
-// Per-channel sum and sum of squares of z[C][L] added to sum[C], sumsq[C].
-void cs_channel_stats_f32__ref(const float *z, int C, long L, double *sum, double *sumsq);
-void cs_channel_stats_f32__opt(const float *z, int C, long L, double *sum, double *sumsq);
-
 // mean = sum/count, var = sumsq/count − mean² (biased, as batch-norm uses), clamped at 0.
 void cs_bn_finalize_stats(const double *sum, const double *sumsq, int C, double count,
                           double *mean, double *var);
@@ -63,53 +61,44 @@ void cs_bn_finalize_stats(const double *sum, const double *sumsq, int C, double 
 // z, y: [C][L]; y may equal z (in place).
 void cs_bn_relu_infer_f32__ref(const float *z, int C, long L, const float *gamma, const float *beta,
                                const double *mean, const double *var, float eps, int relu, float *y);
-void cs_bn_relu_infer_f32__opt(const float *z, int C, long L, const float *gamma, const float *beta,
+void cs_bn_relu_infer_f32__affine_fma(const float *z, int C, long L, const float *gamma, const float *beta,
                                const double *mean, const double *var, float eps, int relu, float *y);
-
-// Training form on one tensor (batch statistics): computes mean/var of z over L per channel,
-// returns them in mean[C], var[C], and writes y as the inference form with those statistics.
-void cs_bn_relu_train_f32__ref(const float *z, int C, long L, const float *gamma, const float *beta,
-                               float eps, int relu, float *y, double *mean, double *var);
-void cs_bn_relu_train_f32__opt(const float *z, int C, long L, const float *gamma, const float *beta,
-                               float eps, int relu, float *y, double *mean, double *var);
 
 // Fused normalise + ReLU + 2×2 average pool (one read of z, one write of the pooled y).
 // z: [C][n][H][W] → y: [C][n][H/2][W/2] (floor: an odd last row/column is dropped).
 void cs_bn_relu_avgpool2_cnhw_f32__ref(const float *z, int C, int n, int H, int W,
                                        const float *gamma, const float *beta, const double *mean,
                                        const double *var, float eps, int relu, float *y);
-void cs_bn_relu_avgpool2_cnhw_f32__opt(const float *z, int C, int n, int H, int W,
+void cs_bn_relu_avgpool2_cnhw_f32__affine_fma(const float *z, int C, int n, int H, int W,
                                        const float *gamma, const float *beta, const double *mean,
                                        const double *var, float eps, int relu, float *y);
 
 // MARK: - Pooling
 // 2×2 average pool, stride 2, floor. x: [C][n][H][W] → y: [C][n][H/2][W/2].
 void cs_avgpool2_cnhw_f32__ref(const float *x, int C, int n, int H, int W, float *y);
-void cs_avgpool2_cnhw_f32__opt(const float *x, int C, int n, int H, int W, float *y);
+void cs_avgpool2_cnhw_f32__simd_f32(const float *x, int C, int n, int H, int W, float *y);
 
 // Global average pool. x: [C][n][HW] → y: [n][C] (per-sample rows, ready for the FC layer).
 void cs_global_avgpool_cnhw_f32__ref(const float *x, int C, int n, long HW, float *y);
-void cs_global_avgpool_cnhw_f32__opt(const float *x, int C, int n, long HW, float *y);
+void cs_global_avgpool_cnhw_f32__simd_f32(const float *x, int C, int n, long HW, float *y);
 
 // MARK: - Fully connected
 // y[n][O] = x[n][I] · w[O][I]ᵀ + b[O] (b may be NULL).
 void cs_fc_f32__ref(const float *x, const float *w, const float *b, int n, int I, int O, float *y);
-void cs_fc_f32__opt(const float *x, const float *w, const float *b, int n, int I, int O, float *y);
+void cs_fc_f32__simd_f32(const float *x, const float *w, const float *b, int n, int I, int O, float *y);
 
 // MARK: - Residual add
 // Basic-block shortcut on CNHW chunks: y[c][·] += skip[c][·] for c < Cskip (channels c ≥ Cskip of
 // the shortcut are zero: the parameter-free zero-padded shortcut), then ReLU over all Cy channels
 // if relu != 0. L = n·H·W (both tensors share the spatial size). Requires Cskip ≤ Cy.
 void cs_residual_add_cnhw_f32__ref(float *y, const float *skip, int Cy, int Cskip, long L, int relu);
-void cs_residual_add_cnhw_f32__opt(float *y, const float *skip, int Cy, int Cskip, long L, int relu);
+void cs_residual_add_cnhw_f32__flat_simd(float *y, const float *skip, int Cy, int Cskip, long L, int relu);
 
 // MARK: - Loss
 // Softmax cross-entropy over logits[n][K] with labels[n] in 0..<K. Returns the SUM of the
 // per-sample losses (double, log-sum-exp stabilised) and writes the number of samples whose
 // argmax (first maximum on ties) equals the label to *correct.
 double cs_softmax_xent_f32__ref(const float *logits, const uint8_t *labels, int n, int K,
-                                int *correct);
-double cs_softmax_xent_f32__opt(const float *logits, const uint8_t *labels, int n, int K,
                                 int *correct);
 
 // MARK: - OpenMP team (`--scheduler openmp`)

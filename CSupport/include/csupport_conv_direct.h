@@ -10,7 +10,7 @@
 extern "C" {
 #endif
 
-// Floats of scratch that cs_conv2d_cnhw_f32__direct needs for this shape (0 for empty shapes):
+// Floats of scratch that cs_conv2d_cnhw_f32__direct_avx2 needs for this shape (0 for empty shapes):
 //   ⌈Cout/4⌉·4·Cin·k²   packed weights (blocks of 4 output channels, zero-filled tail)
 //   + 15                 to align the padded input to 64 bytes
 //   + Cin·S              zero-padded input of G samples, one channel every S floats:
@@ -27,15 +27,9 @@ long cs_conv2d_cnhw_f32__direct_scratch_floats(int Cin, int Cout, int n, int H, 
 // ignored; may be NULL when that is 0). x, w, y, scratch must not overlap. Writes only the
 // Cout·n·H·W floats of y (a row's last vector may briefly store padding lanes over the next
 // pixels of the same channel, which get their final values later in the call). Uses an AVX2+FMA micro-kernel when the CPU has it (checked at run time,
-// so it also runs in builds without -mavx2), otherwise cs_conv2d_cnhw_f32__direct_scalar.
-void cs_conv2d_cnhw_f32__direct(const float *x, const float *w, int Cin, int Cout, int n, int H,
+// so it also runs in builds without -mavx2), otherwise cs_conv2d_cnhw_f32__ref (scratch unused).
+void cs_conv2d_cnhw_f32__direct_avx2(const float *x, const float *w, int Cin, int Cout, int n, int H,
                                 int W, int k, float *y, double *sum, double *sumsq, float *scratch);
-
-// The portable fallback of __direct (the plain-loop __ref; scratch unused), exposed so
-// tests cover it on AVX2 machines too.
-void cs_conv2d_cnhw_f32__direct_scalar(const float *x, const float *w, int Cin, int Cout, int n,
-                                       int H, int W, int k, float *y, double *sum, double *sumsq,
-                                       float *scratch);
 
 #ifdef __cplusplus
 }

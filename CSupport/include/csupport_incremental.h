@@ -14,13 +14,13 @@ extern "C" {
 // ΣS² to out[2] (z: the conv's output plane of the changed output channel).
 void cs_shift_stats_cnhw_f32__ref(const float *x, const float *z, int n, int H, int W, int k, int ky,
                                   int kx, double *out);
-void cs_shift_stats_cnhw_f32__opt(const float *x, const float *z, int n, int H, int W, int k, int ky,
+void cs_shift_stats_cnhw_f32__tap_range(const float *x, const float *z, int n, int H, int W, int k, int ky,
                                   int kx, double *out);
 
 // y = z + delta · shift(x, ky, kx) over one plane [n][H][W] (one rounding per element).
 void cs_shift_axpy_cnhw_f32__ref(const float *z, const float *x, int n, int H, int W, int k, int ky,
                                  int kx, float delta, float *y);
-void cs_shift_axpy_cnhw_f32__opt(const float *z, const float *x, int n, int H, int W, int k, int ky,
+void cs_shift_axpy_cnhw_f32__tap_range(const float *z, const float *x, int n, int H, int W, int k, int ky,
                                  int kx, float delta, float *y);
 
 // One-input-channel convolution added to a full conv output:
@@ -30,12 +30,25 @@ void cs_shift_axpy_cnhw_f32__opt(const float *z, const float *x, int n, int H, i
 void cs_conv1ch_add_cnhw_f32__ref(const float *d, const float *w, int Cin, int ci, int Cout, int n,
                                   int H, int W, int k, const float *z, float *y, double *sum,
                                   double *sumsq);
-void cs_conv1ch_add_cnhw_f32__opt(const float *d, const float *w, int Cin, int ci, int Cout, int n,
+void cs_conv1ch_add_cnhw_f32__tap_range(const float *d, const float *w, int Cin, int ci, int Cout, int n,
                                   int H, int W, int k, const float *z, float *y, double *sum,
                                   double *sumsq);
 
-// out[i] = a[i] − b[i] (plain loop; the change of one plane).
+// out[i] = a[i] − b[i] (the change of one plane). One correctly rounded float subtraction per
+// element, the same in any implementation: no variants, so no twin.
 void cs_sub_f32(const float *a, const float *b, long L, float *out);
+
+// Classifier-side logit updates (fc_update.c). logits[n][K], x[n][I], w[K][I].
+// column_add: logits[j][k] += delta·x[j][i] (x == NULL: += delta, a bias change).
+void cs_fc_column_add_f32__ref(float *logits, int n, int K, int k, const float *x, int I, int i,
+                               float delta);
+void cs_fc_column_add_f32__unfused(float *logits, int n, int K, int k, const float *x, int I, int i,
+                                   float delta);
+// input_change: logits[j][o] += (xnew[j] − x[j][i])·w[o][i] for every o < K.
+void cs_fc_input_change_f32__ref(float *logits, int n, int K, const float *xnew, const float *x, int I,
+                                 int i, const float *w);
+void cs_fc_input_change_f32__unfused(float *logits, int n, int K, const float *xnew, const float *x,
+                                     int I, int i, const float *w);
 
 #ifdef __cplusplus
 }

@@ -83,7 +83,7 @@ struct BenchOptions: ParsableArguments {
             peaks = MachinePeaks.measure(pool: scheduler, options: peakOptions.options)
         }
         let bench = KernelBenchmark(batch: batch, chunkSamples: KernelBenchmark.defaultChunkSamples,
-                                    convTile: ForwardExecutor.convTile, referenceSamples: refSamples,
+                                    convTile: KernelTable.convTile, referenceSamples: refSamples,
                                     harness: BenchHarness(warmup: warmup, repetitions: repetitions))
         var measurements: [KernelMeasurement] = []
         for spec in specs {

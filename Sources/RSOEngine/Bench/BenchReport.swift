@@ -181,7 +181,7 @@ public struct BenchReport: Sendable, Codable, Equatable {
             var speedup: Double? = nil
             if c.variant != .ref, let r = refTime[c.shapeKey] { speedup = r / max(m.time.median, 1e-12) }
             return KernelRow(
-                name: c.label, kernel: c.kernel, family: c.family.rawValue, variant: c.variant.rawValue,
+                name: c.label, kernel: c.kernel, family: c.family.rawValue, variant: c.suffix,
                 network: c.network, sites: c.sites, shape: c.shapeDescription,
                 samples_per_call: m.chunkSamples, calls: m.calls, measured_samples: m.measuredSamples,
                 time_scale: m.timeScale, flops_per_call: m.flopsPerCall, bytes_per_call: m.bytesPerCall,

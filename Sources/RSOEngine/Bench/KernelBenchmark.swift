@@ -7,12 +7,12 @@ public struct KernelBenchmark: Sendable {
     public var batch: Int
     public var chunkSamples: Int
     public var convTile: Int
-    /// Reference convs and im2cols (slow scalar loops) run on min(batch, referenceSamples) samples
+    /// Reference convs, im2cols and conv1ch_adds (slow scalar loops) run on min(batch, referenceSamples) samples
     /// and their times are scaled to the batch; every other case runs the full batch.
     public var referenceSamples: Int
     public var harness: BenchHarness
 
-    public init(batch: Int, chunkSamples: Int = defaultChunkSamples, convTile: Int = ForwardExecutor.convTile,
+    public init(batch: Int, chunkSamples: Int = defaultChunkSamples, convTile: Int = KernelTable.convTile,
                 referenceSamples: Int = 512, harness: BenchHarness = BenchHarness()) {
         precondition(batch > 0 && chunkSamples > 0 && convTile > 0 && referenceSamples > 0)
         self.batch = batch
@@ -24,7 +24,7 @@ public struct KernelBenchmark: Sendable {
 
     /// Samples a case is measured on.
     public func samples(for c: KernelCase) -> Int {
-        c.variant == .ref && (c.family == .conv || c.family == .im2col) ? min(batch, referenceSamples) : batch
+        c.variant == .ref && [.conv, .im2col, .conv1chAdd].contains(c.family) ? min(batch, referenceSamples) : batch
     }
 
     /// Chunk calls in one batch.

@@ -1,12 +1,12 @@
 /// The benchmark registry: kernel cases taken from a network's real forward plan, so every shape
 /// measured is one the engine runs (XNNPACK's habit: benchmark shapes come from real models).
 extension KernelCase {
-    /// The conv variants measured: im2col + sgemm (the engine's), direct, and the reference.
-    public static let convVariants: [Variant] = [.sgemm, .direct, .ref]
+    /// The conv variants measured: im2col + BLAS (k ≠ 3 in the engine), direct (3×3), the reference.
+    public static let convVariants: [Variant] = [.im2colBLAS, .directAVX2, .ref]
 
-    /// Every kernel call of one forward pass of `network` (ForwardPlan's steps, plus the loss and
-    /// the standalone channel statistics at every conv output), each as an optimised variant and
-    /// its reference twin. Identical shapes are merged into one case listing all their sites.
+    /// Every kernel call of one forward pass of `network` (ForwardPlan's steps, plus the loss) and
+    /// of its incremental trials, each as an optimised variant and its reference twin (the loss has
+    /// only its reference). Identical shapes are merged into one case listing all their sites.
     public static func cases(for network: NetworkSpec, families: Set<Family>? = nil) -> [KernelCase] {
         let plan = ForwardPlan(network: network)
         var out: [KernelCase] = []
@@ -27,42 +27,56 @@ extension KernelCase {
         }
 
         var last = "input"
+        let transitions = Set(network.layers.indices.compactMap {
+            IncrementalRoute.compile(plan: plan, layer: $0)?.transitionLayer
+        })
         for step in plan.steps {
             let t = plan.tensors[step.input]
             switch step.kind {
             case .conv(let d):
                 guard case .conv(let s) = network.layers[d] else { continue }
                 last = s.name
+                // Incremental trials of this layer's weights: the shifted input plane.
+                let plane = Shape.planes(channels: 1, height: s.height, width: s.width, kernel: s.kernel, relu: false)
+                add(.shiftStats, [.optimized, .ref], plane, s.name)
+                add(.shiftAxpy, [.optimized, .ref], plane, s.name)
+                // A change of one input channel of this conv (a route's transition into it).
+                if transitions.contains(d) {
+                    add(.conv1chAdd, [.optimized, .ref], .conv(inChannels: s.inChannels, outChannels: s.outChannels,
+                                                                kernel: s.kernel, height: s.height, width: s.width), s.name)
+                }
                 add(.conv, convVariants, .conv(inChannels: s.inChannels, outChannels: s.outChannels,
                                                kernel: s.kernel, height: s.height, width: s.width), s.name)
                 if s.kernel > 1 {
-                    add(.im2col, [.opt, .ref], .planes(channels: s.inChannels, height: s.height, width: s.width,
+                    add(.im2col, [.optimized, .ref], .planes(channels: s.inChannels, height: s.height, width: s.width,
                                                       kernel: s.kernel, relu: false), s.name)
                 }
-                add(.channelStats, [.opt, .ref], .planes(channels: s.outChannels, height: s.height, width: s.width,
-                                                        kernel: 0, relu: false), s.name)
             case .batchNorm(let d, let relu):
-                add(.bnReluInfer, [.opt, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
+                add(.bnReluInfer, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
                                                        kernel: 0, relu: relu), network.layers[d].name + ".bn")
             case .batchNormPool(let d, let relu):
-                add(.bnReluAvgpool2, [.opt, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
+                add(.bnReluAvgpool2, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
                                                           kernel: 0, relu: relu), network.layers[d].name + ".bn+pool")
             case .avgPool2:
-                add(.avgpool2, [.opt, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
+                add(.avgpool2, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
                                                     kernel: 0, relu: false), last + ".pool")
             case .globalAvgPool:
-                add(.globalAvgpool, [.opt, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
+                add(.globalAvgpool, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
                                                          kernel: 0, relu: false), "gap")
             case .fc(let d):
                 guard case .fc(let f) = network.layers[d] else { continue }
                 last = f.name
-                add(.fc, [.opt, .ref], .fc(inFeatures: f.inFeatures, outFeatures: f.outFeatures), f.name)
+                let fcShape = Shape.fc(inFeatures: f.inFeatures, outFeatures: f.outFeatures)
+                add(.fc, [.optimized, .ref], fcShape, f.name)
+                // Incremental trials: an FC weight/bias (one logit column), a changed feature.
+                add(.fcColumnAdd, [.optimized, .ref], fcShape, f.name)
+                add(.fcInputChange, [.optimized, .ref], fcShape, f.name)
             case .addSkip(let skip, let relu):
-                add(.residualAdd, [.opt, .ref], .residual(channels: t.channels, skipChannels: plan.tensors[skip].channels,
+                add(.residualAdd, [.optimized, .ref], .residual(channels: t.channels, skipChannels: plan.tensors[skip].channels,
                                                          height: t.height, width: t.width, relu: relu), last + ".add")
             }
         }
-        add(.softmaxXent, [.opt, .ref], .logits(classes: network.classes), "loss")
+        add(.softmaxXent, [.ref], .logits(classes: network.classes), "loss")
         return out
     }
 }

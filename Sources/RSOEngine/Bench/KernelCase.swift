@@ -8,7 +8,7 @@
 ///                    bytes x + w + y (+ the per-channel sums). Statistics of y are taken in the
 ///                    same call, as the engine does in training (their FLOPs are not counted).
 ///   im2col           0 FLOPs; bytes x + the patch matrix Cin·k²·P (written tile by tile, 512
-///                    pixels at a time into an L2-sized scratch, as conv __sgemm does).
+///                    pixels at a time into an L2-sized scratch, as conv __im2col_blas does).
 ///   bn_relu_infer    2 (FMA) + 1 (ReLU) per element; bytes z + y.
 ///   bn_relu_avgpool2 2 + 1 + 1 (pool add) per input element; bytes z + y (¼ of z).
 ///   avgpool2         1 per input element; bytes x + y.
@@ -16,7 +16,14 @@
 ///   fc               2·n·I·O + n·O; bytes x + w + b + y.
 ///   residual_add     Cskip·L adds (+ Cy·L ReLUs); bytes y (read, written) + skip.
 ///   softmax_xent     4·K + 1 per sample; bytes logits + labels.
-///   channel_stats    3 per element (add, square, add); bytes z.
+/// Incremental trials (one plane of n·H·W values per call; docs/design.md "Incremental trials"):
+///   shift_stats      5 per element (ΣS, Σz·S, ΣS²); bytes the x and z planes + the 3 sums.
+///   shift_axpy       2 per element; bytes z, x (read) + y (written).
+///   conv1ch_add      2·Cout·k²·P (padding taps included, as conv); bytes d plane + w + z + y
+///                    (+ the per-channel sums).
+///   fc_column_add    2 per sample; bytes the x column + the logit column (read, written).
+///   fc_input_change  1 + 2·O per sample; bytes xnew + the x column + the w column + logits
+///                    (read, written).
 public struct KernelCase: Sendable, Equatable {
     public enum Family: String, Sendable, CaseIterable, Codable {
         case conv
@@ -28,12 +35,34 @@ public struct KernelCase: Sendable, Equatable {
         case fc
         case residualAdd = "residual_add"
         case softmaxXent = "softmax_xent"
-        case channelStats = "channel_stats"
+        case shiftStats = "shift_stats"
+        case shiftAxpy = "shift_axpy"
+        case conv1chAdd = "conv1ch_add"
+        case fcColumnAdd = "fc_column_add"
+        case fcInputChange = "fc_input_change"
+
+        /// The C suffix of the family's optimised variant (the one `KernelTable(.optimized)` calls).
+        public var optimizedSuffix: String {
+            switch self {
+            case .conv: return "direct_avx2"  // 3×3; other kernel sizes: im2col_blas
+            case .im2col: return "flat_copy"
+            case .bnReluInfer, .bnReluAvgpool2: return "affine_fma"
+            case .avgpool2, .globalAvgpool, .fc: return "simd_f32"
+            case .residualAdd: return "flat_simd"
+            case .softmaxXent: return "ref"  // no optimised variant (loss.c)
+            case .shiftStats, .shiftAxpy, .conv1chAdd: return "tap_range"
+            case .fcColumnAdd, .fcInputChange: return "unfused"
+            }
+        }
     }
 
-    /// How the kernel is done (the `__` suffix of its C name). `ref` is every family's yardstick.
+    /// Which implementation is measured. `ref` is every family's yardstick; `optimized` is what
+    /// `KernelTable(.optimized)` calls; convs are measured as both of their optimised variants.
     public enum Variant: String, Sendable, CaseIterable, Codable {
-        case opt, sgemm, direct, ref
+        case optimized
+        case im2colBLAS = "im2col_blas"
+        case directAVX2 = "direct_avx2"
+        case ref
     }
 
     /// The shape a family runs on, per sample (n comes from the call).
@@ -76,9 +105,21 @@ public struct KernelCase: Sendable, Equatable {
         case .fc: op = "cs_fc_f32"
         case .residualAdd: op = "cs_residual_add_cnhw_f32"
         case .softmaxXent: op = "cs_softmax_xent_f32"
-        case .channelStats: op = "cs_channel_stats_f32"
+        case .shiftStats: op = "cs_shift_stats_cnhw_f32"
+        case .shiftAxpy: op = "cs_shift_axpy_cnhw_f32"
+        case .conv1chAdd: op = "cs_conv1ch_add_cnhw_f32"
+        case .fcColumnAdd: op = "cs_fc_column_add_f32"
+        case .fcInputChange: op = "cs_fc_input_change_f32"
         }
-        return op + "__" + variant.rawValue
+        return op + "__" + suffix
+    }
+
+    /// The `__` suffix of the C function measured: how it works.
+    public var suffix: String {
+        switch variant {
+        case .optimized: return family.optimizedSuffix
+        case .im2colBLAS, .directAVX2, .ref: return variant.rawValue
+        }
     }
 
     /// "16→16 3×3 @28×28", "16 ch 28×28 +relu", "I 32 → O 10", "K 10".
@@ -87,7 +128,7 @@ public struct KernelCase: Sendable, Equatable {
         case let .conv(ci, co, k, h, w): return "\(ci)→\(co) \(k)×\(k) @\(h)×\(w)"
         case let .planes(c, h, w, k, relu):
             var s = "\(c)ch \(h)×\(w)"
-            if family == .im2col { s += " k\(k)" }
+            if family == .im2col || family == .shiftStats || family == .shiftAxpy { s += " k\(k)" }
             if relu && (family == .bnReluInfer || family == .bnReluAvgpool2) { s += " relu" }
             return s
         case let .fc(i, o): return "\(i)→\(o)"
@@ -96,10 +137,10 @@ public struct KernelCase: Sendable, Equatable {
         }
     }
 
-    /// "conv2 sgemm", "conv3+1 ref": first site (and how many more) and variant, for chart labels.
+    /// "conv conv2 im2col_blas", "fc ref fc": first site (and how many more) and variant, for chart labels.
     public var label: String {
         let place = sites.count > 1 ? "\(sites[0])+\(sites.count - 1)" : (sites.first ?? "")
-        return "\(family.rawValue) \(variant.rawValue) \(place)"
+        return "\(family.rawValue) \(suffix) \(place)"
     }
 
     /// Same family and shape, any variant: the key that pairs a kernel with its reference twin.
@@ -113,6 +154,16 @@ public struct KernelCase: Sendable, Equatable {
         switch (family, shape) {
         case let (.conv, .conv(ci, co, k, h, w)):
             return 2 * Double(co * ci * k * k) * n * Double(h * w)
+        case let (.conv1chAdd, .conv(_, co, k, h, w)):
+            return 2 * Double(co * k * k) * n * Double(h * w)
+        case let (.shiftStats, .planes(c, h, w, _, _)):
+            return 5 * Double(c * h * w) * n
+        case let (.shiftAxpy, .planes(c, h, w, _, _)):
+            return 2 * Double(c * h * w) * n
+        case (.fcColumnAdd, .fc):
+            return 2 * n
+        case let (.fcInputChange, .fc(_, o)):
+            return Double(1 + 2 * o) * n
         case (.im2col, _):
             return 0
         case let (.bnReluInfer, .planes(c, h, w, _, relu)):
@@ -123,8 +174,6 @@ public struct KernelCase: Sendable, Equatable {
             return Double(c * (h / 2) * 2 * (w / 2) * 2) * n
         case let (.globalAvgpool, .planes(c, h, w, _, _)):
             return Double(c * h * w) * n
-        case let (.channelStats, .planes(c, h, w, _, _)):
-            return 3 * Double(c * h * w) * n
         case let (.fc, .fc(i, o)):
             return (2 * Double(i * o) + Double(o)) * n
         case let (.residualAdd, .residual(c, cs, h, w, relu)):
@@ -144,6 +193,17 @@ public struct KernelCase: Sendable, Equatable {
         case let (.conv, .conv(ci, co, k, h, w)):
             let p = n * Double(h * w)
             return f * (Double(ci) * p + Double(co * ci * k * k) + Double(co) * p) + 2 * d * Double(co)
+        case let (.conv1chAdd, .conv(_, co, k, h, w)):
+            let p = n * Double(h * w)
+            return f * (p + Double(co * k * k) + 2 * Double(co) * p) + 2 * d * Double(co)
+        case let (.shiftStats, .planes(c, h, w, _, _)):
+            return 2 * f * Double(c * h * w) * n + 3 * d
+        case let (.shiftAxpy, .planes(c, h, w, _, _)):
+            return 3 * f * Double(c * h * w) * n
+        case (.fcColumnAdd, .fc):
+            return 3 * f * n
+        case let (.fcInputChange, .fc(_, o)):
+            return f * (2 * n + Double(o) + 2 * n * Double(o))
         case let (.im2col, .planes(c, h, w, k, _)):
             let p = n * Double(h * w)
             return f * Double(c) * p * Double(1 + k * k)
@@ -157,8 +217,6 @@ public struct KernelCase: Sendable, Equatable {
             return f * used + f * used / 4
         case let (.globalAvgpool, .planes(c, h, w, _, _)):
             return f * Double(c * h * w) * n + f * Double(c) * n
-        case let (.channelStats, .planes(c, h, w, _, _)):
-            return f * Double(c * h * w) * n + 2 * d * Double(c)
         case let (.fc, .fc(i, o)):
             return f * (n * Double(i) + Double(o * i) + Double(o) + n * Double(o))
         case let (.residualAdd, .residual(c, cs, h, w, relu)):

@@ -10,13 +10,13 @@ public final class KernelWorkload {
     public let chunkSamples: Int
     public let chunkCount: Int
     private let scheduler: ChunkScheduler
-    private var floats: [UnsafeMutablePointer<Float>] = []
-    private var doubles: [UnsafeMutablePointer<Double>] = []
+    private var floats: [UnsafeMutableBufferPointer<Float>] = []
+    private var doubles: [UnsafeMutableBufferPointer<Double>] = []
     private var bytes: [UnsafeMutablePointer<UInt8>] = []
     private var body: (Int, Int) -> Void = { _, _ in }
 
     public init(_ kernelCase: KernelCase, samples: Int, chunkSamples: Int, scheduler: ChunkScheduler,
-                convTile: Int = ForwardExecutor.convTile) {
+                convTile: Int = KernelTable.convTile) {
         precondition(samples > 0 && chunkSamples > 0)
         self.kernelCase = kernelCase
         self.samples = samples
@@ -38,6 +38,12 @@ public final class KernelWorkload {
     /// One pass over the whole batch on the scheduler's workers.
     public func run() { scheduler.forEachChunk(chunkCount, body) }
 
+    /// Σ of every buffer the workload holds (inputs, outputs, scratch), in double: changes when a
+    /// run writes its outputs, so tests can check that the kernel really ran.
+    public var checksum: Double {
+        floats.reduce(0) { acc, b in b.reduce(acc) { $0 + Double($1) } } + doubles.reduce(0) { acc, b in b.reduce(acc, +) }
+    }
+
     /// FLOPs and bytes of one `run()` (the sum over its chunks).
     public var totalFlops: Double { (0..<chunkCount).reduce(0) { $0 + kernelCase.flops(samples: samples(inChunk: $1)) } }
     public var totalBytes: Double { (0..<chunkCount).reduce(0) { $0 + kernelCase.bytes(samples: samples(inChunk: $1)) } }
@@ -47,7 +53,7 @@ public final class KernelWorkload {
     /// A per-sample tensor of the whole batch, filled chunk by chunk on the chunk's worker.
     private func batchTensor(perSample: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, samples * perSample))
-        floats.append(p)
+        floats.append(UnsafeMutableBufferPointer(start: p, count: samples * perSample))
         let cs = chunkSamples
         let total = samples
         scheduler.forEachChunk(chunkCount) { c, _ in
@@ -59,7 +65,7 @@ public final class KernelWorkload {
 
     private func small(_ count: Int, seed: UInt64, scale: Float = 1, offset: Float = 0) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
-        floats.append(p)
+        floats.append(UnsafeMutableBufferPointer(start: p, count: count))
         Self.fill(p, count: count, seed: seed)
         for i in 0..<count { p[i] = p[i] * scale + offset }
         return p
@@ -68,14 +74,14 @@ public final class KernelWorkload {
     private func zerosF(_ count: Int) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
         p.initialize(repeating: 0, count: max(1, count))
-        floats.append(p)
+        floats.append(UnsafeMutableBufferPointer(start: p, count: count))
         return p
     }
 
     private func zerosD(_ count: Int, value: Double = 0) -> UnsafeMutablePointer<Double> {
         let p = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count))
         p.initialize(repeating: value, count: max(1, count))
-        doubles.append(p)
+        doubles.append(UnsafeMutableBufferPointer(start: p, count: count))
         return p
     }
 
@@ -95,7 +101,8 @@ public final class KernelWorkload {
         let kc = kernelCase
         let cs = chunkSamples
         let total = samples
-        let ref = kc.variant == .ref
+        // The benchmark calls what the engine calls: the kernel table of the measured set.
+        let table = KernelTable(kc.variant == .ref ? .reference : .optimized, convTile: convTile)
         func n(_ c: Int) -> Int { min(cs, total - c * cs) }
         let workers = scheduler.workers
 
@@ -105,38 +112,27 @@ public final class KernelWorkload {
             let y = zerosF(total * co * h * w)
             let wt = small(co * ci * k * k, seed: 2, scale: Float((2.0 / Double(ci * k * k)).squareRoot()))
             let sums = zerosD(chunkCount * co), sqs = zerosD(chunkCount * co)
-            let scratchFloats: Int
+            let conv: ConvKernel
             switch kc.variant {
-            case .sgemm: scratchFloats = ci * k * k * convTile
-            case .direct: scratchFloats = Int(cs_conv2d_cnhw_f32__direct_scratch_floats(Int32(ci), Int32(co), Int32(cs),
-                                                                                         Int32(h), Int32(w), Int32(k)))
-            default: scratchFloats = 0
+            case .im2colBLAS: conv = .im2colBLAS(tile: convTile)
+            case .directAVX2: conv = .directAVX2
+            case .ref, .optimized: conv = table.conv(kernel: k)
             }
+            let scratchFloats = conv.scratchFloats(inChannels: ci, outChannels: co, samples: cs, height: h, width: w,
+                                                   kernel: k)
             let scratch = (0..<workers).map { _ in zerosF(scratchFloats) }
-            let variant = kc.variant
-            let tile = convTile
             return { c, worker in
-                let nc = Int32(n(c))
-                let xc = x + c * cs * ci * h * w, yc = y + c * cs * co * h * w
                 let s1 = sums + c * co, s2 = sqs + c * co
                 s1.update(repeating: 0, count: co)
                 s2.update(repeating: 0, count: co)
-                switch variant {
-                case .sgemm:
-                    cs_conv2d_cnhw_f32__sgemm(xc, wt, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), yc, s1, s2,
-                                              scratch[worker], tile)
-                case .direct:
-                    cs_conv2d_cnhw_f32__direct(xc, wt, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), yc, s1, s2,
-                                               scratch[worker])
-                case .ref, .opt:
-                    cs_conv2d_cnhw_f32__ref(xc, wt, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), yc, s1, s2)
-                }
+                conv(x + c * cs * ci * h * w, wt, Int32(ci), Int32(co), Int32(n(c)), Int32(h), Int32(w), Int32(k),
+                     y + c * cs * co * h * w, s1, s2, scratch: scratch[worker])
             }
 
         case let (.im2col, .planes(ch, h, w, k, _)):
             let x = batchTensor(perSample: ch * h * w, seed: 3)
             let scratch = (0..<workers).map { _ in zerosF(ch * k * k * convTile) }
-            let f = ref ? cs_im2col_cnhw_f32__ref : cs_im2col_cnhw_f32__opt
+            let f = table.im2col
             return { c, worker in
                 let nc = n(c)
                 let p = nc * h * w
@@ -157,13 +153,13 @@ public final class KernelWorkload {
             let mean = zerosD(ch), variance = zerosD(ch, value: 1)
             let r: Int32 = relu ? 1 : 0
             if pooled {
-                let f = ref ? cs_bn_relu_avgpool2_cnhw_f32__ref : cs_bn_relu_avgpool2_cnhw_f32__opt
+                let f = table.bnReluAvgpool2
                 return { c, _ in
                     f(z + c * cs * ch * h * w, Int32(ch), Int32(n(c)), Int32(h), Int32(w), gamma, beta, mean, variance,
                       1e-5, r, y + c * cs * outPer)
                 }
             }
-            let f = ref ? cs_bn_relu_infer_f32__ref : cs_bn_relu_infer_f32__opt
+            let f = table.bnReluInfer
             return { c, _ in
                 f(z + c * cs * ch * h * w, Int32(ch), n(c) * h * w, gamma, beta, mean, variance, 1e-5, r,
                   y + c * cs * outPer)
@@ -173,39 +169,28 @@ public final class KernelWorkload {
             let x = batchTensor(perSample: ch * h * w, seed: 7)
             let outPer = ch * (h / 2) * (w / 2)
             let y = zerosF(total * outPer)
-            let f = ref ? cs_avgpool2_cnhw_f32__ref : cs_avgpool2_cnhw_f32__opt
+            let f = table.avgpool2
             return { c, _ in f(x + c * cs * ch * h * w, Int32(ch), Int32(n(c)), Int32(h), Int32(w), y + c * cs * outPer) }
 
         case let (.globalAvgpool, .planes(ch, h, w, _, _)):
             let x = batchTensor(perSample: ch * h * w, seed: 8)
             let y = zerosF(total * ch)
-            let f = ref ? cs_global_avgpool_cnhw_f32__ref : cs_global_avgpool_cnhw_f32__opt
+            let f = table.globalAvgpool
             return { c, _ in f(x + c * cs * ch * h * w, Int32(ch), Int32(n(c)), h * w, y + c * cs * ch) }
-
-        case let (.channelStats, .planes(ch, h, w, _, _)):
-            let z = batchTensor(perSample: ch * h * w, seed: 9)
-            let sums = zerosD(chunkCount * ch), sqs = zerosD(chunkCount * ch)
-            let f = ref ? cs_channel_stats_f32__ref : cs_channel_stats_f32__opt
-            return { c, _ in
-                let s1 = sums + c * ch, s2 = sqs + c * ch
-                s1.update(repeating: 0, count: ch)
-                s2.update(repeating: 0, count: ch)
-                f(z + c * cs * ch * h * w, Int32(ch), n(c) * h * w, s1, s2)
-            }
 
         case let (.fc, .fc(i, o)):
             let x = batchTensor(perSample: i, seed: 10)
             let wt = small(o * i, seed: 11, scale: Float((2.0 / Double(i)).squareRoot()))
             let b = small(o, seed: 12, scale: 0.1)
             let y = zerosF(total * o)
-            let f = ref ? cs_fc_f32__ref : cs_fc_f32__opt
+            let f = table.fc
             return { c, _ in f(x + c * cs * i, wt, b, Int32(n(c)), Int32(i), Int32(o), y + c * cs * o) }
 
         case let (.residualAdd, .residual(ch, skipCh, h, w, relu)):
             // In place on y, as the engine runs it; y drifts by at most 1 per run (bounded values).
             let y = batchTensor(perSample: ch * h * w, seed: 13)
             let skip = batchTensor(perSample: skipCh * h * w, seed: 14)
-            let f = ref ? cs_residual_add_cnhw_f32__ref : cs_residual_add_cnhw_f32__opt
+            let f = table.residualAdd
             let r: Int32 = relu ? 1 : 0
             return { c, _ in
                 f(y + c * cs * ch * h * w, skip + c * cs * skipCh * h * w, Int32(ch), Int32(skipCh), n(c) * h * w, r)
@@ -217,10 +202,63 @@ public final class KernelWorkload {
             bytes.append(labels)
             for i in 0..<total { labels[i] = UInt8(truncatingIfNeeded: (i &* 7) % k) }
             let loss = zerosD(chunkCount)
-            let f = ref ? cs_softmax_xent_f32__ref : cs_softmax_xent_f32__opt
+            let f = table.softmaxXent
             return { c, _ in
                 var correct: Int32 = 0
                 loss[c] = f(logits + c * cs * k, labels + c * cs, Int32(n(c)), Int32(k), &correct)
+            }
+
+        case let (.shiftStats, .planes(_, h, w, k, _)), let (.shiftAxpy, .planes(_, h, w, k, _)):
+            // Tap (0, k − 1): a corner, so both the row and the column ranges are cut.
+            let x = batchTensor(perSample: h * w, seed: 16)
+            let z = batchTensor(perSample: h * w, seed: 17)
+            let ky: Int32 = 0, kx = Int32(k - 1)
+            if kc.family == .shiftStats {
+                let out = zerosD(3 * chunkCount)
+                let f = table.shiftStats
+                return { c, _ in
+                    let o = out + 3 * c
+                    o.update(repeating: 0, count: 3)
+                    f(x + c * cs * h * w, z + c * cs * h * w, Int32(n(c)), Int32(h), Int32(w), Int32(k), ky, kx, o)
+                }
+            }
+            let y = zerosF(total * h * w)
+            let f = table.shiftAxpy
+            return { c, _ in
+                f(z + c * cs * h * w, x + c * cs * h * w, Int32(n(c)), Int32(h), Int32(w), Int32(k), ky, kx, 0.01,
+                  y + c * cs * h * w)
+            }
+
+        case let (.conv1chAdd, .conv(ci, co, k, h, w)):
+            let d = batchTensor(perSample: h * w, seed: 18)
+            let z = batchTensor(perSample: co * h * w, seed: 19)
+            let y = zerosF(total * co * h * w)
+            let wt = small(co * ci * k * k, seed: 20, scale: Float((2.0 / Double(ci * k * k)).squareRoot()))
+            let sums = zerosD(chunkCount * co), sqs = zerosD(chunkCount * co)
+            let f = table.conv1chAdd
+            return { c, _ in
+                let s1 = sums + c * co, s2 = sqs + c * co
+                s1.update(repeating: 0, count: co)
+                s2.update(repeating: 0, count: co)
+                f(d + c * cs * h * w, wt, Int32(ci), 0, Int32(co), Int32(n(c)), Int32(h), Int32(w), Int32(k),
+                  z + c * cs * co * h * w, y + c * cs * co * h * w, s1, s2)
+            }
+
+        case let (.fcColumnAdd, .fc(i, o)), let (.fcInputChange, .fc(i, o)):
+            // In place on the logits, as trials run; they drift by ≤ 0.01·|x| per run (bounded).
+            let logits = batchTensor(perSample: o, seed: 21)
+            let x = batchTensor(perSample: i, seed: 22)
+            if kc.family == .fcColumnAdd {
+                let f = table.fcColumnAdd
+                return { c, _ in
+                    f(logits + c * cs * o, Int32(n(c)), Int32(o), Int32(o - 1), x + c * cs * i, Int32(i), Int32(i - 1), 0.01)
+                }
+            }
+            let xnew = batchTensor(perSample: 1, seed: 23)
+            let wt = small(o * i, seed: 24, scale: 0.01)
+            let f = table.fcInputChange
+            return { c, _ in
+                f(logits + c * cs * o, Int32(n(c)), Int32(o), xnew + c * cs, x + c * cs * i, Int32(i), 0, wt)
             }
 
         default:

@@ -134,7 +134,7 @@ public enum RooflineChart {
         // Legend and lists under the plot.
         var y = top + ph + 62
         var x = left
-        for (v, label) in [("sgemm", "im2col + sgemm / __opt"), ("direct", "direct conv"), ("ref", "reference (__ref)")] {
+        for (v, label) in [("im2col_blas", "im2col + BLAS / other optimised"), ("direct_avx2", "direct conv (AVX2)"), ("ref", "reference (__ref)")] {
             body.append(marker(x + 5, y - 4, network: 0, fill: color(v), tooltip: nil))
             body.append(text(x + 14, y, label, size: 11))
             x += 190
@@ -189,7 +189,7 @@ public enum RooflineChart {
     static func color(_ variant: String) -> String {
         switch variant {
         case "ref": return "#ff7f0e"
-        case "direct": return "#2ca02c"
+        case "direct_avx2": return "#2ca02c"
         default: return "#1f77b4"
         }
     }

@@ -22,8 +22,14 @@ public struct BatchResult: Sendable, Equatable {
     public var accuracy: Double { count > 0 ? Double(correct) / Double(count) : 0 }
 }
 
-public enum KernelSet: String, Sendable, CaseIterable {
-    case optimized, reference
+/// The parameter variants of one RSO trial, as numbered everywhere (executor runs, incremental
+/// trials, commits): the current weights W, W+Δ and W−Δ.
+public enum TrialVariant {
+    public static let current = 0
+    public static let plus = 1
+    public static let minus = 2
+    /// Variants a trial runs side by side.
+    public static let count = 3
 }
 
 /// Runs a network forward over a batch cut into fixed chunks, keeping every tensor of the batch.
@@ -32,11 +38,15 @@ public enum KernelSet: String, Sendable, CaseIterable {
 /// samples; `run` allocates nothing, so the trial loop can call it millions of times. A run can
 /// start at any step given the live tensors at that step (paper §4.7: cached inputs of layer d).
 ///
-/// Variants: a run may evaluate V parameter variants side by side (RSO's W, W+Δ, W−Δ). Tensors
-/// produced before the run's first step are shared (variant 0's); the ones it produces have a
-/// copy per variant; each variant may override whole parameter tensors. Every stage then runs
-/// all variants of a chunk on the chunk's worker, so the three evaluations share each barrier and
-/// read the shared input while it is hot.
+/// Variants: a run may evaluate V parameter variants side by side (RSO's W, W+Δ, W−Δ; see
+/// `TrialVariant`). Tensors produced before the run's first step are shared (variant 0's); the ones
+/// it produces have a copy per variant; each variant may override whole parameter tensors. Every
+/// stage then runs all variants of a chunk on the chunk's worker, so the three evaluations share
+/// each barrier and read the shared input while it is hot.
+///
+/// This file holds the storage (activations, variant copies, parameter overrides, batch layout);
+/// ForwardExecutor+Run.swift runs steps over it and ForwardExecutor+Statistics.swift owns the BN
+/// statistics. Per-chunk partial sums are combined only by `reduction`.
 public final class ForwardExecutor {
     public let plan: ForwardPlan
     public let parameters: NetworkParameters
@@ -44,44 +54,51 @@ public final class ForwardExecutor {
     public let chunkSamples: Int
     public let scheduler: ChunkScheduler
     public let kernels: KernelSet
+    /// The kernels every step calls, chosen once from `kernels`.
+    public let table: KernelTable
+    /// Where per-chunk partial sums become batch totals.
+    public let reduction: ChunkReduction
     /// Maximum variants per run.
     public let maxVariants: Int
     public var eps: Float = 1e-5
-    /// Output pixels per im2col tile (k ≠ 3 convs): the patch matrix (Cin·k²·tile floats) stays in L2.
-    public static let convTile = 512
 
     public private(set) var batchSize = 0
     public var chunkCount: Int { (batchSize + chunkSamples - 1) / chunkSamples }
+    /// Chunks of a full-capacity batch: the stride of per-variant chunk arrays.
+    public let maxChunks: Int
 
-    private let buffers: [UnsafeMutablePointer<Float>]
+    let buffers: [UnsafeMutablePointer<Float>]
     /// [variant][tensor], variant 0 unused; allocated on first need.
-    private var variantBuffers: [[UnsafeMutablePointer<Float>?]]
-    private let producer: [Int]
-    private let labels: UnsafeMutablePointer<UInt8>
-    /// [variant][layer]
-    private let chunkSums: [[UnsafeMutablePointer<Double>?]]
-    private let chunkSumSqs: [[UnsafeMutablePointer<Double>?]]
-    private let means: [[UnsafeMutablePointer<Double>?]]
-    private let variances: [[UnsafeMutablePointer<Double>?]]
-    private let chunkLoss: UnsafeMutablePointer<Double>
-    private let chunkCorrect: UnsafeMutablePointer<Int32>
-    private let scratch: [UnsafeMutablePointer<Float>]
-    private let maxChunks: Int
-    private let statsTotal: UnsafeMutablePointer<Double>
+    var variantBuffers: [[UnsafeMutablePointer<Float>?]]
+    /// Step that produces each tensor (−1: the input).
+    let producer: [Int]
+    let labels: UnsafeMutablePointer<UInt8>
+    /// [variant][layer]: per-chunk BN sums [chunk][channel] and the statistics BN normalises with.
+    let chunkSums: [[UnsafeMutablePointer<Double>?]]
+    let chunkSumSqs: [[UnsafeMutablePointer<Double>?]]
+    let means: [[UnsafeMutablePointer<Double>?]]
+    let variances: [[UnsafeMutablePointer<Double>?]]
+    /// [variant][chunk]: loss sum and correct count of each chunk of the last run.
+    let chunkLoss: UnsafeMutablePointer<Double>
+    let chunkCorrect: UnsafeMutablePointer<Double>
+    /// Per worker, conv scratch.
+    let scratch: [UnsafeMutablePointer<Float>]
+    /// Batch totals of one BN's sums (sum then sum of squares), reused.
+    let statsTotal: UnsafeMutablePointer<Double>
     /// Per-variant parameter copies [variant][layer·4 + kind] and whether each is active.
-    private var overrides: [[ParameterTensor?]]
-    private var overrideActive: [[Bool]]
+    var overrides: [[ParameterTensor?]]
+    var overrideActive: [[Bool]]
     /// Per-variant results of the last run (capacity `maxVariants`, reused).
-    private var results: [BatchResult] = []
+    var results: [BatchResult] = []
     /// First step of the run in progress: tensors produced before it are shared.
-    private var split = 0
+    var split = 0
     /// Tensors produced before the split that variants v > 0 still read from their own buffers
     /// (incremental trials fill them; see `runVariants`).
-    private var variantInput: [Bool]
+    var variantInput: [Bool]
 
     public init(parameters: NetworkParameters, capacity: Int, chunkSamples: Int = 32,
                 scheduler: ChunkScheduler = SerialScheduler(), kernels: KernelSet = .optimized,
-                variants: Int = 1) {
+                variants: Int = 1, reduction: ChunkReduction = OrderedChunkSum()) {
         precondition(capacity > 0 && chunkSamples > 0 && variants >= 1)
         // The engine owns parallelism: BLAS stays single-threaded (a threaded sgemm also splits
         // its work by thread count, which would make results depend on it).
@@ -93,6 +110,9 @@ public final class ForwardExecutor {
         self.chunkSamples = chunkSamples
         self.scheduler = scheduler
         self.kernels = kernels
+        let table = KernelTable(kernels)
+        self.table = table
+        self.reduction = reduction
         maxVariants = variants
         results.reserveCapacity(variants)
         maxChunks = (capacity + chunkSamples - 1) / chunkSamples
@@ -120,10 +140,9 @@ public final class ForwardExecutor {
                 if case .conv(let c) = layer {
                     s1.append(zeros(maxChunks * c.outChannels)); s2.append(zeros(maxChunks * c.outChannels))
                     s3.append(zeros(c.outChannels)); s4.append(zeros(c.outChannels))
-                    maxScratch = max(maxScratch, c.fanIn * Self.convTile,
-                                     cs_conv2d_cnhw_f32__direct_scratch_floats(
-                                        Int32(c.inChannels), Int32(c.outChannels), Int32(chunkSamples),
-                                        Int32(c.height), Int32(c.width), Int32(c.kernel)))
+                    maxScratch = max(maxScratch, table.conv(kernel: c.kernel).scratchFloats(
+                        inChannels: c.inChannels, outChannels: c.outChannels, samples: chunkSamples,
+                        height: c.height, width: c.width, kernel: c.kernel))
                 } else {
                     s1.append(nil); s2.append(nil); s3.append(nil); s4.append(nil)
                 }
@@ -173,8 +192,9 @@ public final class ForwardExecutor {
         buffers[t] + c * chunkSamples * plan.tensors[t].elementsPerSample
     }
 
+    /// Chunk `c` of tensor `t` as variant `v` reads and writes it in the run in progress.
     @inline(__always)
-    private func base(_ t: Int, _ c: Int, _ v: Int) -> UnsafeMutablePointer<Float> {
+    func base(_ t: Int, _ c: Int, _ v: Int) -> UnsafeMutablePointer<Float> {
         let off = c * chunkSamples * plan.tensors[t].elementsPerSample
         if v == 0 || (producer[t] < split && !variantInput[t]) { return buffers[t] + off }
         return variantBuffers[v][t]! + off
@@ -209,6 +229,33 @@ public final class ForwardExecutor {
         }
     }
 
+    // MARK: Variant storage
+
+    /// Variant `v`'s buffer of tensor `t` (v > 0), allocated on first use: call outside parallel
+    /// regions. Incremental trials write the tensors a change reaches before the variants' full run.
+    @discardableResult
+    public func variantBuffer(tensor t: Int, variant v: Int) -> UnsafeMutablePointer<Float> {
+        precondition(v > 0 && v < maxVariants)
+        if variantBuffers[v][t] == nil {
+            variantBuffers[v][t] = .allocate(capacity: capacity * plan.tensors[t].elementsPerSample)
+        }
+        return variantBuffers[v][t]!
+    }
+
+    /// Chunk `c` of variant `v`'s buffer of tensor `t` (allocated by `variantBuffer` first).
+    public func variantChunkBase(tensor t: Int, chunk c: Int, variant v: Int) -> UnsafeMutablePointer<Float> {
+        variantBuffers[v][t]! + c * chunkSamples * plan.tensors[t].elementsPerSample
+    }
+
+    /// Variant copies of the tensors a run from `start` produces (allocated once per tensor).
+    func allocateVariantOutputs(_ variants: Int, from start: Int) {
+        for v in 1..<variants {
+            for t in plan.tensors.indices where producer[t] >= start && variantBuffers[v][t] == nil {
+                variantBuffers[v][t] = .allocate(capacity: capacity * plan.tensors[t].elementsPerSample)
+            }
+        }
+    }
+
     // MARK: Parameter variants
 
     /// Variant `v`'s private copy of a parameter tensor, initialised from the current value and
@@ -239,263 +286,11 @@ public final class ForwardExecutor {
         }
     }
 
+    /// Parameter tensor `kind` of layer `d` as variant `v` sees it.
     @inline(__always)
-    private func parameter(_ d: Int, _ kind: ParameterKind, _ v: Int) -> UnsafeMutablePointer<Float> {
+    func parameter(_ d: Int, _ kind: ParameterKind, _ v: Int) -> UnsafeMutablePointer<Float> {
         let slot = d * 4 + Self.kindIndex(kind)
         if v > 0 && overrideActive[v][slot] { return overrides[v][slot]!.storage.baseAddress! }
         return parameters.tensor(layer: d, kind: kind).storage.baseAddress!
-    }
-
-    // MARK: Running
-
-    /// Runs steps `startStep..<endStep` (default: to the loss) over the loaded batch. The live
-    /// tensors at `startStep` (see `ForwardPlan.liveTensors`) must hold valid data. With `.batch`,
-    /// a BN whose conv did not run in this call keeps the statistics of the previous call.
-    ///
-    /// `collectStatistics` makes convs accumulate their per-chunk sums even with `.fixed` BN, so
-    /// `convStatisticsSums` can build population statistics layer by layer.
-    @discardableResult
-    public func run(from startStep: Int = 0, to endStep: Int? = nil, bn: BNMode = .batch,
-                    collectStatistics: Bool = false) -> BatchResult {
-        run(from: startStep, to: endStep, bn: bn, collectStatistics: collectStatistics, variants: 1)[0]
-    }
-
-    /// Runs `variants` parameter variants side by side from `startStep` (see the type's notes);
-    /// returns one result per variant. Variant v > 0 starts with variant 0's BN statistics.
-    public func run(from startStep: Int, to endStep: Int? = nil, bn: BNMode = .batch,
-                    collectStatistics: Bool = false, variants: Int) -> [BatchResult] {
-        runCore(from: startStep, to: endStep, bn: bn, collectStatistics: collectStatistics, variants: variants,
-                firstVariant: 0, presetStatistics: [])
-    }
-
-    private func runCore(from startStep: Int, to endStep: Int?, bn: BNMode, collectStatistics: Bool,
-                         variants: Int, firstVariant: Int, presetStatistics: [Int]) -> [BatchResult] {
-        let end = endStep ?? plan.steps.count
-        precondition(batchSize > 0, "no batch loaded")
-        precondition(variants >= 1 && variants <= maxVariants, "\(variants) variants, executor allows \(maxVariants)")
-        var batchMode = true
-        if case .fixed(let stats) = bn {
-            batchMode = false
-            for v in 0..<variants { install(stats, variant: v) }
-        }
-        split = startStep
-        if variants > 1 { prepareVariants(variants, from: startStep, keeping: presetStatistics) }
-        let collect = batchMode || collectStatistics
-        let lastStage = plan.stages.count - 1
-        for (si, stage) in plan.stages.enumerated() where stage.upperBound > startStep && stage.lowerBound < end {
-            let first = max(stage.lowerBound, startStep)
-            let last = min(stage.upperBound, end)
-            let withLoss = si == lastStage && last == plan.steps.count
-            if batchMode, stage.lowerBound > startStep {
-                for v in firstVariant..<variants { finalizeStatistics(forStepAt: stage.lowerBound, variant: v) }
-            }
-            scheduler.forEachChunk(chunkCount) { c, worker in
-                for v in firstVariant..<variants {
-                    for s in first..<last {
-                        runStep(plan.steps[s], chunk: c, variant: v, worker: worker, collectStats: collect)
-                    }
-                    if withLoss { computeLoss(chunk: c, variant: v) }
-                }
-            }
-        }
-        // A run that stops right before a BN has computed that BN's statistics: finalize them so
-        // a later run starting at the BN (a γ/β trial) uses this batch's.
-        if batchMode, end < plan.steps.count, end > startStep, plan.stages.contains(where: { $0.lowerBound == end }) {
-            for v in firstVariant..<variants { finalizeStatistics(forStepAt: end, variant: v) }
-        }
-        // Reused storage: no allocation per run as long as callers do not keep the returned array.
-        results.removeAll(keepingCapacity: true)
-        for _ in 0..<variants { results.append(BatchResult(lossSum: 0, correct: 0, count: batchSize)) }
-        guard end == plan.steps.count else { return results }
-        for v in firstVariant..<variants {
-            for c in 0..<chunkCount {  // chunk order: identical for any scheduler
-                results[v].lossSum += chunkLoss[v * maxChunks + c]
-                results[v].correct += Int(chunkCorrect[v * maxChunks + c])
-            }
-        }
-        return results
-    }
-
-    /// Variant copies of the tensors this run produces (allocated once per tensor), and variant 0's
-    /// statistics for the BNs whose conv ran before the split.
-    private func prepareVariants(_ variants: Int, from start: Int, keeping preset: [Int] = []) {
-        for v in 1..<variants {
-            for t in plan.tensors.indices where producer[t] >= start && variantBuffers[v][t] == nil {
-                variantBuffers[v][t] = .allocate(capacity: capacity * plan.tensors[t].elementsPerSample)
-            }
-            for d in parameters.network.layers.indices where !preset.contains(d) {
-                guard let m0 = means[0][d], let v0 = variances[0][d] else { continue }
-                means[v][d]!.update(from: m0, count: parameters.network.layers[d].outputs)
-                variances[v][d]!.update(from: v0, count: parameters.network.layers[d].outputs)
-            }
-        }
-    }
-
-    // MARK: Incremental-trial hooks (Incremental/)
-
-    /// Variant `v`'s buffer of tensor `t` (v > 0), allocated on first use: call outside parallel
-    /// regions. Incremental trials write the tensors a change reaches before the variants' full run.
-    @discardableResult
-    public func variantBuffer(tensor t: Int, variant v: Int) -> UnsafeMutablePointer<Float> {
-        precondition(v > 0 && v < maxVariants)
-        if variantBuffers[v][t] == nil {
-            variantBuffers[v][t] = .allocate(capacity: capacity * plan.tensors[t].elementsPerSample)
-        }
-        return variantBuffers[v][t]!
-    }
-
-    /// Chunk `c` of variant `v`'s buffer of tensor `t` (allocated by `variantBuffer` first).
-    public func variantChunkBase(tensor t: Int, chunk c: Int, variant v: Int) -> UnsafeMutablePointer<Float> {
-        variantBuffers[v][t]! + c * chunkSamples * plan.tensors[t].elementsPerSample
-    }
-
-    /// Per-chunk BN sums of conv layer `d` of variant `v`: [chunk][channel], as the last run left them.
-    public func chunkStatistics(layer d: Int, variant v: Int) -> (sum: UnsafeMutablePointer<Double>, sumSquares: UnsafeMutablePointer<Double>) {
-        (chunkSums[v][d]!, chunkSumSqs[v][d]!)
-    }
-
-    /// BN mean and variance [channel] of conv layer `d` that variant `v` normalises with.
-    public func statisticsStorage(layer d: Int, variant v: Int) -> (mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>) {
-        (means[v][d]!, variances[v][d]!)
-    }
-
-    /// Runs variants 1..<variants (not variant 0) from `startStep` to the loss, with batch
-    /// statistics. Tensors in `variantInputs` are read from the variants' own buffers (the caller
-    /// filled them); the BN statistics of the layers in `presetStatistics` are the caller's
-    /// (`statisticsStorage`), every other BN from `startStep` on is computed by the run.
-    public func runVariants(from startStep: Int, variants: Int, variantInputs: [Int],
-                            presetStatistics: [Int]) -> [BatchResult] {
-        precondition(variants >= 2)
-        for t in variantInputs {
-            precondition(variantBuffers[1][t] != nil, "variant input \(t) not prepared")
-            variantInput[t] = true
-        }
-        defer { for t in variantInputs { variantInput[t] = false } }
-        return runCore(from: startStep, to: nil, bn: .batch, collectStatistics: false, variants: variants,
-                       firstVariant: 1, presetStatistics: presetStatistics)
-    }
-
-    /// Statistics of every BN as last computed (batch mode) or installed (fixed mode), variant 0.
-    public func statistics() -> BNStatistics {
-        var m: [[Double]] = [], v: [[Double]] = []
-        for (d, layer) in parameters.network.layers.enumerated() {
-            let n = layer.outputs
-            if let mp = means[0][d], let vp = variances[0][d] {
-                m.append(Array(UnsafeBufferPointer(start: mp, count: n)))
-                v.append(Array(UnsafeBufferPointer(start: vp, count: n)))
-            } else {
-                m.append([]); v.append([])
-            }
-        }
-        return BNStatistics(mean: m, variance: v)
-    }
-
-    /// Per-channel sum and sum of squares of conv `layer`'s output over the loaded batch, reduced in
-    /// chunk order (valid after a run that collected statistics and ran that conv).
-    public func convStatisticsSums(layer d: Int) -> (sum: [Double], sumSquares: [Double]) {
-        let channels = parameters.network.layers[d].outputs
-        var sum = [Double](repeating: 0, count: channels), sq = sum
-        for c in 0..<chunkCount {
-            for ch in 0..<channels {
-                sum[ch] += chunkSums[0][d]![c * channels + ch]
-                sq[ch] += chunkSumSqs[0][d]![c * channels + ch]
-            }
-        }
-        return (sum, sq)
-    }
-
-    private func install(_ stats: BNStatistics, variant v: Int) {
-        precondition(stats.mean.count == parameters.network.layers.count, "statistics for another network")
-        for d in parameters.network.layers.indices {
-            guard let mp = means[v][d], let vp = variances[v][d] else { continue }
-            precondition(stats.mean[d].count == parameters.network.layers[d].outputs)
-            for i in stats.mean[d].indices { mp[i] = stats.mean[d][i]; vp[i] = stats.variance[d][i] }
-        }
-    }
-
-    /// Reduces the per-chunk sums of the conv feeding the BN at `step`, in chunk order.
-    private func finalizeStatistics(forStepAt step: Int, variant v: Int) {
-        let d: Int
-        switch plan.steps[step].kind {
-        case .batchNorm(let l, _), .batchNormPool(let l, _): d = l
-        default: return
-        }
-        let shape = plan.tensors[plan.steps[step].input]
-        let channels = shape.channels
-        let total = statsTotal
-        total.update(repeating: 0, count: 2 * channels)
-        for c in 0..<chunkCount {
-            for ch in 0..<channels {
-                total[ch] += chunkSums[v][d]![c * channels + ch]
-                total[channels + ch] += chunkSumSqs[v][d]![c * channels + ch]
-            }
-        }
-        cs_bn_finalize_stats(total, total + channels, Int32(channels),
-                             Double(batchSize * shape.height * shape.width), means[v][d], variances[v][d])
-    }
-
-    private func computeLoss(chunk c: Int, variant v: Int) {
-        let n = samples(inChunk: c)
-        let logits = base(plan.logitsTensor, c, v)
-        var correct: Int32 = 0
-        let k = Int32(parameters.network.classes)
-        let slot = v * maxChunks + c
-        switch kernels {
-        case .optimized: chunkLoss[slot] = cs_softmax_xent_f32__opt(logits, labelBase(chunk: c), Int32(n), k, &correct)
-        case .reference: chunkLoss[slot] = cs_softmax_xent_f32__ref(logits, labelBase(chunk: c), Int32(n), k, &correct)
-        }
-        chunkCorrect[slot] = correct
-    }
-
-    private func runStep(_ step: ForwardPlan.Step, chunk c: Int, variant v: Int, worker: Int, collectStats: Bool) {
-        let n = Int32(samples(inChunk: c))
-        let shape = plan.tensors[step.input]
-        let x = base(step.input, c, v)
-        let y = base(step.output, c, v)
-        let ref = kernels == .reference
-        let C = Int32(shape.channels), H = Int32(shape.height), W = Int32(shape.width)
-        let plane = Int(n) * shape.height * shape.width
-        switch step.kind {
-        case .conv(let d):
-            guard case .conv(let s) = parameters.network.layers[d] else { return }
-            let w = parameter(d, .weight, v)
-            var sum: UnsafeMutablePointer<Double>? = nil, sq: UnsafeMutablePointer<Double>? = nil
-            if collectStats {
-                sum = chunkSums[v][d]! + c * s.outChannels
-                sq = chunkSumSqs[v][d]! + c * s.outChannels
-                sum!.update(repeating: 0, count: s.outChannels)
-                sq!.update(repeating: 0, count: s.outChannels)
-            }
-            if ref {
-                cs_conv2d_cnhw_f32__ref(x, w, C, Int32(s.outChannels), n, H, W, Int32(s.kernel), y, sum, sq)
-            } else if s.kernel == 3 {
-                // Direct micro-kernel: 2–3× the im2col+sgemm path on these narrow layers.
-                cs_conv2d_cnhw_f32__direct(x, w, C, Int32(s.outChannels), n, H, W, Int32(s.kernel), y, sum, sq,
-                                           scratch[worker])
-            } else {
-                cs_conv2d_cnhw_f32__sgemm(x, w, C, Int32(s.outChannels), n, H, W, Int32(s.kernel), y, sum, sq,
-                                          scratch[worker], Self.convTile)
-            }
-        case .batchNorm(let d, let relu):
-            let g = parameter(d, .gamma, v), b = parameter(d, .beta, v)
-            let f = ref ? cs_bn_relu_infer_f32__ref : cs_bn_relu_infer_f32__opt
-            f(x, C, plane, g, b, means[v][d], variances[v][d], eps, relu ? 1 : 0, y)
-        case .batchNormPool(let d, let relu):
-            let g = parameter(d, .gamma, v), b = parameter(d, .beta, v)
-            let f = ref ? cs_bn_relu_avgpool2_cnhw_f32__ref : cs_bn_relu_avgpool2_cnhw_f32__opt
-            f(x, C, n, H, W, g, b, means[v][d], variances[v][d], eps, relu ? 1 : 0, y)
-        case .avgPool2:
-            (ref ? cs_avgpool2_cnhw_f32__ref : cs_avgpool2_cnhw_f32__opt)(x, C, n, H, W, y)
-        case .globalAvgPool:
-            (ref ? cs_global_avgpool_cnhw_f32__ref : cs_global_avgpool_cnhw_f32__opt)(x, C, n, shape.height * shape.width, y)
-        case .fc(let d):
-            guard case .fc(let f) = parameters.network.layers[d] else { return }
-            let w = parameter(d, .weight, v), b = parameter(d, .bias, v)
-            (ref ? cs_fc_f32__ref : cs_fc_f32__opt)(x, w, b, n, Int32(f.inFeatures), Int32(f.outFeatures), y)
-        case .addSkip(let skip, let relu):
-            let skipC = Int32(plan.tensors[skip].channels)
-            let sp = base(skip, c, v)
-            (ref ? cs_residual_add_cnhw_f32__ref : cs_residual_add_cnhw_f32__opt)(y, sp, C, skipC, plane, relu ? 1 : 0)
-        }
     }
 }

@@ -40,6 +40,8 @@ public struct ForwardPlan: Sendable {
     public let stages: [Range<Int>]
     /// Step index of each parameter layer's conv/fc step.
     public let layerStep: [Int]
+    /// Step index of each conv layer's batch-norm (nil for the FC layer).
+    public let bnStep: [Int?]
 
     public init(network: NetworkSpec) {
         self.network = network
@@ -105,19 +107,34 @@ public struct ForwardPlan: Sendable {
         }
         var stages: [Range<Int>] = []
         var start = 0
-        for (s, step) in steps.enumerated() where s > 0 {
-            switch step.kind {
-            case .batchNorm, .batchNormPool:
-                stages.append(start..<s)
-                start = s
-            default: break
-            }
+        for (s, step) in steps.enumerated() where s > 0 && Self.normalizedLayer(step.kind) != nil {
+            stages.append(start..<s)
+            start = s
         }
         stages.append(start..<steps.count)
         self.tensors = tensors
         self.steps = steps
         self.stages = stages
         self.layerStep = layerStep
+        bnStep = network.layers.indices.map { d in steps.firstIndex { Self.normalizedLayer($0.kind) == d } }
+    }
+
+    /// The layer a batch-norm step normalises (nil for every other step).
+    public static func normalizedLayer(_ kind: StepKind) -> Int? {
+        switch kind {
+        case .batchNorm(let d, _), .batchNormPool(let d, _): return d
+        default: return nil
+        }
+    }
+
+    /// The first step a change of one parameter of layer `d` alters: the layer's conv/FC step for a
+    /// weight or bias, its batch-norm step for γ/β. Everything before it is the same for W, W+Δ
+    /// and W−Δ, so trials split there.
+    public func changeStep(layer d: Int, kind: ParameterKind) -> Int {
+        switch kind {
+        case .weight, .bias: return layerStep[d]
+        case .gamma, .beta: return bnStep[d] ?? layerStep[d]
+        }
     }
 
     /// The logits tensor (output of the last step).

@@ -37,11 +37,11 @@ public struct IncrementalCostModel: Sendable {
     /// the trial loop asks per trial).
     private let suffixFlops: [Double]
 
-    public init(network: NetworkSpec) {
-        let plan = ForwardPlan(network: network)
+    /// The model of `plan` (the executor's: one plan per trainer, compiled once).
+    public init(plan: ForwardPlan) {
         self.plan = plan
-        routes = network.layers.indices.map { IncrementalRoute.compile(plan: plan, layer: $0) }
-        let model = FlopModel(network: network)
+        routes = plan.network.layers.indices.map { IncrementalRoute.compile(plan: plan, layer: $0) }
+        let model = FlopModel(plan: plan)
         var suffix = [Double](repeating: model.lossFlops, count: plan.steps.count + 1)
         for s in plan.steps.indices.reversed() {
             suffix[s] = suffix[s + 1] + model.stepCounts[s].reduce(0) { $0 + $1.flops }
@@ -58,7 +58,7 @@ public struct IncrementalCostModel: Sendable {
 
     /// Step where a trial of `kind` in layer `d` first changes something.
     public func changeStep(layer d: Int, kind: TrialKind) -> Int {
-        kind == .bnParameter ? routes[d]!.bnStep : plan.layerStep[d]
+        plan.changeStep(layer: d, kind: kind == .bnParameter ? .gamma : .weight)
     }
 
     /// Full path, per sample: W from `start`, then W+Δ and W−Δ from the change.
@@ -127,7 +127,7 @@ public struct TrialWorkCounter: Sendable, Codable, Equatable {
 
 extension FlopModel {
     /// The incremental-trial cost model of this network (per layer and trial kind).
-    public var incremental: IncrementalCostModel { IncrementalCostModel(network: network) }
+    public var incremental: IncrementalCostModel { IncrementalCostModel(plan: plan) }
 }
 
 extension IncrementalCostModel {
@@ -151,7 +151,7 @@ extension IncrementalCostModel {
     }
 
     public func layerCosts() -> [LayerCost] {
-        let model = FlopModel(network: plan.network)
+        let model = FlopModel(plan: plan)
         return plan.network.layers.indices.reversed().map { d in
             let layer = plan.network.layers[d]
             let start = plan.layerStep[d]

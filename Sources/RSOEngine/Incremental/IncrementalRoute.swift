@@ -60,12 +60,7 @@ public struct IncrementalRoute: Sendable, Equatable {
         guard case .conv = plan.network.layers[d] else { return nil }
         let steps = plan.steps
         let convStep = plan.layerStep[d]
-        guard let bnStep = steps.indices.first(where: { s in
-            switch steps[s].kind {
-            case .batchNorm(let l, _), .batchNormPool(let l, _): return l == d
-            default: return false
-            }
-        }) else { return nil }
+        guard let bnStep = plan.bnStep[d] else { return nil }
         var pooled = false, relu = false
         switch steps[bnStep].kind {
         case .batchNorm(_, let r): relu = r

@@ -18,11 +18,17 @@ public struct FlopModel: Sendable {
     }
 
     public let network: NetworkSpec
+    /// The forward plan the full count is taken over.
+    public let plan: ForwardPlan
     public let layers: [Layer]
     /// Full count per executor step (see `stepCounts(plan:)`).
     let stepCounts: [[OpCount]]
 
-    public init(network: NetworkSpec) {
+    public init(network: NetworkSpec) { self.init(plan: ForwardPlan(network: network)) }
+
+    /// The model of an already compiled plan (an executor's), without compiling it again.
+    public init(plan: ForwardPlan) {
+        let network = plan.network
         self.network = network
         var suffix = 0
         var out: [Layer] = []
@@ -37,7 +43,8 @@ public struct FlopModel: Sendable {
                              forwardFromHere: suffix, extraParameters: extra))
         }
         layers = out.reversed()
-        stepCounts = Self.stepCounts(plan: ForwardPlan(network: network))
+        self.plan = plan
+        stepCounts = Self.stepCounts(plan: plan)
     }
 
     /// |W|

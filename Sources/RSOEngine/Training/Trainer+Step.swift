@@ -40,11 +40,7 @@ extension Trainer {
         reuseStart = start
         // Layers below the changed parameter are the same for all three: they run once, and the
         // variants split where the change first matters (layer d's conv/FC, or its BN for γ/β).
-        let split: Int
-        switch slot.kind {
-        case .weight, .bias: split = max(start, executor.plan.layerStep[d])
-        case .gamma, .beta: split = max(start, bnSteps[d])
-        }
+        let split = max(start, executor.plan.changeStep(layer: d, kind: slot.kind))
         let t = tensor(layer: d, kind: slot.kind)
         let w0 = t[slot.index]
         let delta = Float(options.delta.sample(sigma: sigma.sigma(layer: d, cycle: state.cycle), using: &deltaRNG))
@@ -85,7 +81,7 @@ extension Trainer {
             // The next trial reuses this batch: patch W's activations with the accepted variant's.
             if reuse > 1, options.evaluation == .incremental {
                 if (p + 1) % reuse != 0 {
-                    incremental.commit(variant: decision.choice == .plus ? 0 : 1)
+                    incremental.commit(variant: decision.choice == .plus ? TrialVariant.plus : TrialVariant.minus)
                 } else {
                     reuseValid = false  // the next position draws a fresh batch anyway
                 }
@@ -118,7 +114,7 @@ extension Trainer {
             offset += w.count
         }
         let (lossW, lossPlus, lossMinus) = evaluateThree(start: start,
-                                                         split: max(start, executor.plan.layerStep[layers.min()!]))
+                                                         split: max(start, executor.plan.changeStep(layer: layers.min()!, kind: .weight)))
         let lambda = options.weightDecay
         let decision = TrialDecision.decide(lossW: lossW, lossPlus: lossPlus, lossMinus: lossMinus, delta: 0,
                                             penaltyW: lambda * sq0, penaltyPlus: lambda * sqPlus,

@@ -45,7 +45,6 @@ public final class Trainer {
     /// Δ buffer for joint (layer/network) perturbations, sized |W| once.
     let jointDelta: UnsafeMutableBufferPointer<Float>
     var cache: ActivationCache?
-    let bnSteps: [Int]
     /// Every parameter layer, for network-level joint trials (built once, not per trial).
     let allLayers: [Int]
     let clock = ContinuousClock()
@@ -53,8 +52,8 @@ public final class Trainer {
     /// Under MPI with several ranks: how the chunks of each batch are dealt to the ranks.
     let split: ChunkSplit?
     /// Incremental trials (`options.evaluation == .incremental`), built on first use.
-    lazy var incremental = IncrementalEvaluator(executor: executor)
-    lazy var costModel = IncrementalCostModel(network: parameters.network)
+    lazy var incremental = IncrementalEvaluator(executor: executor, cost: costModel)
+    lazy var costModel = IncrementalCostModel(plan: executor.plan)
     /// FLOPs this process executed in weight trials, per trial kind (full-count conventions).
     public internal(set) var trialWork = TrialWorkCounter()
     /// Batch reuse (`options.batchReuse` > 1): the executor's W activations belong to the batch of
@@ -100,16 +99,7 @@ public final class Trainer {
         batchIndices = .allocate(capacity: options.batch)
         let w = parameters.network.weightCount
         jointDelta = .allocate(capacity: w)
-        let plan = executor.plan
         allLayers = Array(parameters.network.layers.indices)
-        bnSteps = parameters.network.layers.indices.map { d in
-            plan.steps.firstIndex { step in
-                switch step.kind {
-                case .batchNorm(let l, _), .batchNormPool(let l, _): return l == d
-                default: return false
-                }
-            } ?? plan.layerStep[d]
-        }
         processStart = clock.now
     }
 

@@ -60,7 +60,7 @@ public struct TrialBenchmark {
         options.batchReuse = max(1, batchReuse)
         let reuse = options.batchReuse
         let trainer = try Trainer(options: options, train: data, test: data, scheduler: scheduler, network: network)
-        let model = FlopModel(network: network)
+        let model = FlopModel(plan: trainer.executor.plan)
         let clock = ContinuousClock()
         var layers: [Layer] = []
         for u in 0..<trainer.unitCount {

@@ -37,7 +37,7 @@ final class CommandBenchTests: XCTestCase {
                                            "--batch", "4", "--repeat", "1", "--warmup", "0", "--fma-iterations", "1000",
                                            "--stream-mib", "1", "--peak-repeat", "1"]) as? BenchKernelsCommand)
         let out = try cmd.output()
-        for needle in ["threads", "pinning", "batch 4", "commit", "peaks: FMA", "residual_add __opt", "fc __ref", "%peak"] {
+        for needle in ["threads", "pinning", "batch 4", "commit", "peaks: FMA", "residual_add __flat_simd", "fc __ref", "%peak"] {
             XCTAssertTrue(out.contains(needle), "missing \(needle) in\n\(out)")
         }
     }

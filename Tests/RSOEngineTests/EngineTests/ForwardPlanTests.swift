@@ -23,4 +23,29 @@ final class ForwardPlanTests: XCTestCase {
         for d in 0..<7 { XCTAssertEqual(m.liveTensors(at: m.layerStep[d]).count, 1) }
         XCTAssertEqual(m.liveTensors(at: 0), [0])
     }
+
+    /// The plan's BN step of each conv is the step that normalises that layer's conv output, right
+    /// after it in a chain; trials of γ/β split there, weight and bias trials at the conv/FC.
+    func testBatchNormStepsAndChangeSteps() {
+        for net in [NetworkZoo.mnist6(), NetworkZoo.cifarDepth10()] {
+            let plan = ForwardPlan(network: net)
+            for (d, layer) in net.layers.enumerated() {
+                switch layer {
+                case .conv:
+                    let bn = plan.bnStep[d]!
+                    XCTAssertEqual(ForwardPlan.normalizedLayer(plan.steps[bn].kind), d, "\(net.name) layer \(d)")
+                    XCTAssertEqual(plan.steps[bn].input, plan.steps[plan.layerStep[d]].output, "\(net.name) layer \(d)")
+                    XCTAssertEqual(plan.changeStep(layer: d, kind: .gamma), bn)
+                    XCTAssertEqual(plan.changeStep(layer: d, kind: .beta), bn)
+                case .fc:
+                    XCTAssertNil(plan.bnStep[d])
+                    XCTAssertEqual(plan.changeStep(layer: d, kind: .bias), plan.layerStep[d])
+                }
+                XCTAssertEqual(plan.changeStep(layer: d, kind: .weight), plan.layerStep[d])
+            }
+            // Every stage but the first starts at a BN step, and every BN step starts a stage.
+            let bnSteps = Set(plan.bnStep.compactMap { $0 })
+            XCTAssertEqual(Set(plan.stages.dropFirst().map(\.lowerBound)), bnSteps, net.name)
+        }
+    }
 }

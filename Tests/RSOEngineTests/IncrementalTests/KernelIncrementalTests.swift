@@ -29,7 +29,7 @@ final class KernelIncrementalTests: XCTestCase {
                     let x = rng.floats(n * h * w), z = rng.floats(n * h * w)
                     var ref = [0.0, 0.0, 0.0], opt = [0.0, 0.0, 0.0]
                     cs_shift_stats_cnhw_f32__ref(x, z, n.int32, h.int32, w.int32, k.int32, ky.int32, kx.int32, &ref)
-                    cs_shift_stats_cnhw_f32__opt(x, z, n.int32, h.int32, w.int32, k.int32, ky.int32, kx.int32, &opt)
+                    cs_shift_stats_cnhw_f32__tap_range(x, z, n.int32, h.int32, w.int32, k.int32, ky.int32, kx.int32, &opt)
                     let s = shifted(x, n: n, h: h, w: w, k: k, ky: ky, kx: kx)
                     let exact = [s.reduce(0, +), zip(s, z).reduce(0) { $0 + $1.0 * Double($1.1) }, s.reduce(0) { $0 + $1 * $1 }]
                     let l = Double(n * h * w)
@@ -53,7 +53,7 @@ final class KernelIncrementalTests: XCTestCase {
                 let delta = rng.float(-0.5, 0.5)
                 var ref = [Float](repeating: 0, count: n * h * w), opt = ref
                 cs_shift_axpy_cnhw_f32__ref(z, x, n.int32, h.int32, w.int32, k.int32, ky.int32, kx.int32, delta, &ref)
-                cs_shift_axpy_cnhw_f32__opt(z, x, n.int32, h.int32, w.int32, k.int32, ky.int32, kx.int32, delta, &opt)
+                cs_shift_axpy_cnhw_f32__tap_range(z, x, n.int32, h.int32, w.int32, k.int32, ky.int32, kx.int32, delta, &opt)
                 let s = shifted(x, n: n, h: h, w: w, k: k, ky: ky, kx: kx)
                 let exact = zip(z, s).map { Float(Double($0) + Double(delta) * $1) }
                 let bounds = exact.map { 2 * Roundoff.f32 * Double(abs($0)) + 1e-38 }
@@ -63,7 +63,7 @@ final class KernelIncrementalTests: XCTestCase {
         }
     }
 
-    /// conv1ch_add: __opt vs __ref within (k² + 2)·2⁻²⁴·(|z| + Σ|w·d|) per element; statistics
+    /// conv1ch_add: __tap_range vs __ref within (k² + 2)·2⁻²⁴·(|z| + Σ|w·d|) per element; statistics
     /// within the double rounding of their float inputs; and z + conv1ch(d) equals the full conv of
     /// x + d (channel ci) within the same kind of bound — what the kernel stands for.
     func testConv1chAddOptMatchesRefAndFullConv() {
@@ -79,7 +79,7 @@ final class KernelIncrementalTests: XCTestCase {
                     var ref = z, opt = z
                     var s1r = [Double](repeating: 0, count: cout), s2r = s1r, s1o = s1r, s2o = s1r
                     cs_conv1ch_add_cnhw_f32__ref(d, wt, cin.int32, ci.int32, cout.int32, n.int32, h.int32, w.int32, k.int32, z, &ref, &s1r, &s2r)
-                    cs_conv1ch_add_cnhw_f32__opt(d, wt, cin.int32, ci.int32, cout.int32, n.int32, h.int32, w.int32, k.int32, z, &opt, &s1o, &s2o)
+                    cs_conv1ch_add_cnhw_f32__tap_range(d, wt, cin.int32, ci.int32, cout.int32, n.int32, h.int32, w.int32, k.int32, z, &opt, &s1o, &s2o)
                     // Magnitudes for the bound: |z| + Σ_taps |w·d| ≤ |z| + (Σ|w_o,ci|)·max|d|.
                     let maxD = Double(d.map { abs($0) }.max() ?? 0)
                     var bounds = [Double](repeating: 0, count: cout * p)
@@ -123,7 +123,7 @@ final class KernelIncrementalTests: XCTestCase {
                 var sums = [0.0, 0.0, 0.0]
                 z.withUnsafeBufferPointer { zp in
                     x.withUnsafeBufferPointer { xp in
-                        cs_shift_stats_cnhw_f32__opt(xp.baseAddress! + i * p, zp.baseAddress! + o * p, n.int32, h.int32, w.int32,
+                        cs_shift_stats_cnhw_f32__tap_range(xp.baseAddress! + i * p, zp.baseAddress! + o * p, n.int32, h.int32, w.int32,
                                                      k.int32, ky.int32, kx.int32, &sums)
                     }
                 }

@@ -13,7 +13,7 @@ final class BatchNormKernelTests: XCTestCase {
         }
     }
 
-    /// Per-element bound between __opt (float scale a = γ/√(var + eps) and shift b = β − mean·a,
+    /// Per-element bound between __affine_fma (float scale a = γ/√(var + eps) and shift b = β − mean·a,
     /// then one fma) and __ref (double, one rounding). Rounding a, b and the fma each add ≤ u
     /// relative to |a|·(|z| + |mean|), |β| + |mean·a| and |y|; __ref's final rounding adds u·|y|.
     /// Sum ≤ 3u·(|a|·(|z| + |mean|) + |β| + |y|); we allow 4u. ReLU is 1-Lipschitz: same bound.
@@ -24,39 +24,6 @@ final class BatchNormKernelTests: XCTestCase {
     }
 
     // MARK: - Statistics
-
-    /// Both twins against a Swift double computation. All three sum the same doubles (exact
-    /// float→double conversions) in different orders: each is within L·Roundoff.f64·Σ|terms| of the exact
-    /// sum, so they differ by ≤ 2·L·Roundoff.f64·Σ|terms|. The sums start from 1 to check they ADD.
-    func testChannelStatsAgainstDouble() {
-        var rng = KernelRNG(seed: 31)
-        for c in kernelChannelCounts {
-            for l in kernelRowLengths {
-                let z = rng.floats(c * l, 2, 4)  // an offset mean, as after a conv
-                var expected1 = [Double](repeating: 1, count: c), expected2 = expected1
-                var abs1 = expected1, abs2 = expected1
-                for ch in 0..<c {
-                    for i in 0..<l {
-                        let v = Double(z[ch * l + i])
-                        expected1[ch] += v; expected2[ch] += v * v
-                        abs1[ch] += abs(v); abs2[ch] += v * v
-                    }
-                }
-                let b1 = abs1.map { 2 * Double(l + 2) * Roundoff.f64 * $0 }
-                let b2 = abs2.map { 2 * Double(l + 2) * Roundoff.f64 * $0 }
-                for opt in [false, true] {
-                    var s1 = [Double](repeating: 1, count: c), s2 = s1
-                    if opt {
-                        cs_channel_stats_f32__opt(z, c.int32, l, &s1, &s2)
-                    } else {
-                        cs_channel_stats_f32__ref(z, c.int32, l, &s1, &s2)
-                    }
-                    assertWithinBounds(s1, expected1, bounds: b1, "C=\(c) L=\(l) opt=\(opt): sum")
-                    assertWithinBounds(s2, expected2, bounds: b2, "C=\(c) L=\(l) opt=\(opt): sumsq")
-                }
-            }
-        }
-    }
 
     /// mean = sum/count, var = sumsq/count − mean² (biased), clamped at 0. Means are single
     /// divisions (correctly rounded in both languages: exact equality). Variances allow 4·Roundoff.f64 ×
@@ -87,10 +54,10 @@ final class BatchNormKernelTests: XCTestCase {
                         var ref = [Float](repeating: .nan, count: c * l)
                         cs_bn_relu_infer_f32__ref(z, c.int32, l, p.gamma, p.beta, p.mean, p.variance, eps,
                                                   relu.int32, &ref)
-                        // __opt in place (y == z), which the contract allows.
+                        // __affine_fma in place (y == z), which the contract allows.
                         var opt = z
                         opt.withUnsafeMutableBufferPointer { buf in
-                            cs_bn_relu_infer_f32__opt(buf.baseAddress, c.int32, l, p.gamma, p.beta, p.mean,
+                            cs_bn_relu_infer_f32__affine_fma(buf.baseAddress, c.int32, l, p.gamma, p.beta, p.mean,
                                                       p.variance, eps, relu.int32, buf.baseAddress)
                         }
                         let bounds = (0..<(c * l)).map { j in
@@ -111,7 +78,7 @@ final class BatchNormKernelTests: XCTestCase {
         for relu in [0, 1] {
             var a = [Float](repeating: .nan, count: 3), b = a
             cs_bn_relu_infer_f32__ref(z, 1, 3, [2], [-5], [1], [3], 1, relu.int32, &a)
-            cs_bn_relu_infer_f32__opt(z, 1, 3, [2], [-5], [1], [3], 1, relu.int32, &b)
+            cs_bn_relu_infer_f32__affine_fma(z, 1, 3, [2], [-5], [1], [3], 1, relu.int32, &b)
             // Exact: every intermediate (1/2, 2·2·½, …) is a small binary fraction.
             let expected: [Float] = relu == 1 ? [0, 0, 0] : [-3, -5, -7]
             XCTAssertEqual(a, expected)
@@ -119,56 +86,23 @@ final class BatchNormKernelTests: XCTestCase {
         }
     }
 
-    // MARK: - Training form
-
-    /// Twins against each other, and against the definition: train == finalize(stats) + infer.
-    /// The statistics differ only by double summation order (bound as in the stats test, carried
-    /// through mean = Σ/L and var = Σz²/L − mean²); y as in the inference test.
-    func testTrainOptMatchesRef() {
-        var rng = KernelRNG(seed: 33)
-        for c in kernelChannelCounts {
-            for l in kernelRowLengths {
-                let gamma = rng.floats(c, -2, 2), beta = rng.floats(c, -1, 1)
-                let z = rng.floats(c * l, -1, 3)
-                let eps: Float = 1e-5
-                for relu in [0, 1] {
-                    var yr = [Float](repeating: .nan, count: c * l), yo = yr
-                    var mr = [Double](repeating: .nan, count: c), vr = mr, mo = mr, vo = mr
-                    cs_bn_relu_train_f32__ref(z, c.int32, l, gamma, beta, eps, relu.int32, &yr, &mr, &vr)
-                    cs_bn_relu_train_f32__opt(z, c.int32, l, gamma, beta, eps, relu.int32, &yo, &mo, &vo)
-                    // Σz² ≤ 9L, |mean| ≤ 3: order differences ≤ ~2·(L + 2)·Roundoff.f64·9 on each moment.
-                    let momentBound = [Double](repeating: 2 * Double(l + 2) * Roundoff.f64 * 9 * 4, count: c)
-                    assertWithinBounds(mo, mr, bounds: momentBound, "C=\(c) L=\(l): mean")
-                    assertWithinBounds(vo, vr, bounds: momentBound, "C=\(c) L=\(l): var")
-                    // The statistics are those of finalize(stats).
-                    var s1 = [Double](repeating: 0, count: c), s2 = s1
-                    cs_channel_stats_f32__ref(z, c.int32, l, &s1, &s2)
-                    var m = [Double](repeating: 0, count: c), v = m
-                    cs_bn_finalize_stats(s1, s2, c.int32, Double(l), &m, &v)
-                    XCTAssertEqual(mr, m)
-                    XCTAssertEqual(vr, v)
-                    let bounds = (0..<(c * l)).map { j in
-                        bnBound(z: z[j], y: yr[j], gamma: gamma[j / l], beta: beta[j / l], mean: mr[j / l],
-                                variance: vr[j / l], eps: eps)
-                    }
-                    assertWithinBounds(yo, yr, bounds: bounds, "C=\(c) L=\(l) relu=\(relu): y")
-                }
-            }
-        }
-    }
-
-    /// Without ReLU the output of each channel has mean β and variance γ²·var/(var + eps): checks
-    /// the normalisation formula itself. Tolerances: mean of L values each within ~4u·(|γ|·3/σ +
-    /// |β|) of exact → 1e-5 absolute is > 10× that for |γ| ≤ 2, σ ≥ 0.5; the variance likewise
-    /// within a relative 1e-5.
-    func testTrainNormalisesToBetaAndGamma() {
+    /// Batch statistics (finalize of double sums) then the optimised inference form, without ReLU:
+    /// each channel's output has mean β and variance γ²·var/(var + eps). Checks the normalisation
+    /// formula itself. Tolerances: mean of L values each within ~4u·(|γ|·3/σ + |β|) of exact →
+    /// 1e-5 absolute is > 10× that for |γ| ≤ 2, σ ≥ 0.5; the variance likewise within a relative 1e-5.
+    func testBatchStatisticsNormaliseToBetaAndGamma() {
         var rng = KernelRNG(seed: 34)
         let c = 5, l = 1000
         let gamma = rng.floats(c, 0.5, 2), beta = rng.floats(c, -1, 1)
         let z = rng.floats(c * l, -2, 4)
-        var y = [Float](repeating: .nan, count: c * l)
+        var s1 = [Double](repeating: 0, count: c), s2 = s1
+        for ch in 0..<c {
+            for i in 0..<l { let v = Double(z[ch * l + i]); s1[ch] += v; s2[ch] += v * v }
+        }
         var m = [Double](repeating: .nan, count: c), v = m
-        cs_bn_relu_train_f32__opt(z, c.int32, l, gamma, beta, 1e-5, 0, &y, &m, &v)
+        cs_bn_finalize_stats(s1, s2, c.int32, Double(l), &m, &v)
+        var y = [Float](repeating: .nan, count: c * l)
+        cs_bn_relu_infer_f32__affine_fma(z, c.int32, l, gamma, beta, m, v, 1e-5, 0, &y)
         for ch in 0..<c {
             let row = y[(ch * l)..<((ch + 1) * l)].map(Double.init)
             let mu = row.reduce(0, +) / Double(l)
@@ -197,7 +131,7 @@ final class BatchNormKernelTests: XCTestCase {
                     var yr = [Float](repeating: .nan, count: c * n * ho * wo), yo = yr
                     cs_bn_relu_avgpool2_cnhw_f32__ref(z, c.int32, n.int32, h.int32, w.int32, p.gamma, p.beta, p.mean,
                                                       p.variance, eps, relu.int32, &yr)
-                    cs_bn_relu_avgpool2_cnhw_f32__opt(z, c.int32, n.int32, h.int32, w.int32, p.gamma, p.beta, p.mean,
+                    cs_bn_relu_avgpool2_cnhw_f32__affine_fma(z, c.int32, n.int32, h.int32, w.int32, p.gamma, p.beta, p.mean,
                                                       p.variance, eps, relu.int32, &yo)
                     var bounds = [Double](repeating: 0, count: yr.count)
                     for ch in 0..<c {

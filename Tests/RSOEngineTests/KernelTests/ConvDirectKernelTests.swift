@@ -1,8 +1,8 @@
 import CSupport
 import XCTest
 
-/// cs_conv2d_cnhw_f32__direct (AVX2+FMA micro-kernel, chosen at run time, so debug builds test it
-/// too) and its portable twin __direct_scalar, against __ref.
+/// cs_conv2d_cnhw_f32__direct_avx2 (AVX2+FMA micro-kernel, chosen at run time, so debug builds test it
+/// too; machines without AVX2 get __ref itself), against __ref.
 final class ConvDirectKernelTests: XCTestCase {
     struct Shape: CustomStringConvertible {
         var cin, cout, n, h, w, k: Int
@@ -11,7 +11,7 @@ final class ConvDirectKernelTests: XCTestCase {
         var description: String { "Cin=\(cin) Cout=\(cout) n=\(n) \(h)×\(w) k=\(k)" }
     }
 
-    enum Variant: CaseIterable { case direct, scalar }
+    enum Variant: CaseIterable { case direct }
 
     struct Result {
         var y: [Float]
@@ -58,13 +58,9 @@ final class ConvDirectKernelTests: XCTestCase {
                         let p1 = stats ? s1.baseAddress : nil, p2 = stats ? s2.baseAddress : nil
                         switch v {
                         case .direct:
-                            cs_conv2d_cnhw_f32__direct(x, wt, s.cin.int32, s.cout.int32, s.n.int32,
+                            cs_conv2d_cnhw_f32__direct_avx2(x, wt, s.cin.int32, s.cout.int32, s.n.int32,
                                                        s.h.int32, s.w.int32, s.k.int32, y, p1, p2,
                                                        sb.baseAddress)
-                        case .scalar:
-                            cs_conv2d_cnhw_f32__direct_scalar(x, wt, s.cin.int32, s.cout.int32,
-                                                              s.n.int32, s.h.int32, s.w.int32,
-                                                              s.k.int32, y, p1, p2, sb.baseAddress)
                         }
                     }
                 }
@@ -82,8 +78,8 @@ final class ConvDirectKernelTests: XCTestCase {
     }
 
     /// Per-output error bound. __ref rounds an (almost) exact double sum once: ≤ u·|y| ≤ u·Σ|w·x|.
-    /// __direct sums the K = Cin·k² float products of an output in the order (ci, ky, kx) with FMA
-    /// (__direct_scalar is __ref itself): |ŷ − y| ≤ γ_K·Σ|w·x| ≈ K·u·Σ|w·x|. So the
+    /// __direct_avx2 sums the K = Cin·k² float products of an output in the order (ci, ky, kx) with FMA
+    /// (without AVX2 it is __ref itself): |ŷ − y| ≤ γ_K·Σ|w·x| ≈ K·u·Σ|w·x|. So the
     /// two differ by at most (K + 1)·u·Σ|w·x|; (K + 2) covers the O(u²) terms. Σ|w·x| per output is
     /// the reference convolution of |x| with |w| (double sums of non-negative terms).
     private func bounds(_ s: Shape, _ x: [Float], _ wt: [Float]) -> [Double] {
@@ -206,7 +202,6 @@ final class ConvDirectKernelTests: XCTestCase {
             Shape(cin: 5, cout: 17, n: 32, h: 9, w: 9, k: 3),
         ]
         for s in shapes { check(s, variants: [.direct], rng: &rng) }
-        check(Shape(cin: 16, cout: 16, n: 32, h: 7, w: 7, k: 3), variants: [.scalar], rng: &rng)
     }
 
     /// Kernel sizes other than 1 and 3 take the generic (run-time k) micro-kernel: k = 5 and 7,
@@ -246,7 +241,7 @@ final class ConvDirectKernelTests: XCTestCase {
         var y = [Float](repeating: 0, count: s.cout * s.p)
         var sum = [Double](repeating: 0, count: s.cout), sumsq = sum
         for _ in 0..<2 {
-            cs_conv2d_cnhw_f32__direct(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32,
+            cs_conv2d_cnhw_f32__direct_avx2(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32,
                                        s.w.int32, s.k.int32, &y, &sum, &sumsq, &scratch)
         }
         // 2·a is exact in double, and a + a == 2·a: the second call adds the same value exactly.

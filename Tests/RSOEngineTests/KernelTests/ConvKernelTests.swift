@@ -15,7 +15,7 @@ final class ConvKernelTests: XCTestCase {
         var sumsq: [Double]
     }
 
-    /// Runs __ref (tile == nil) or __sgemm; the statistics start from `statsStart` to check that
+    /// Runs __ref (tile == nil) or __im2col_blas; the statistics start from `statsStart` to check that
     /// they are ADDED, not stored.
     private func conv(_ s: Shape, _ x: [Float], _ wt: [Float], tile: Int?, statsStart: Double = 0.5)
         -> Result {
@@ -24,7 +24,7 @@ final class ConvKernelTests: XCTestCase {
         var sumsq = [Double](repeating: statsStart, count: s.cout)
         if let tile {
             var scratch = [Float](repeating: .nan, count: max(1, s.kk * min(tile, s.p)))
-            cs_conv2d_cnhw_f32__sgemm(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, &sum,
+            cs_conv2d_cnhw_f32__im2col_blas(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, &sum,
                                       &sumsq, &scratch, tile)
         } else {
             cs_conv2d_cnhw_f32__ref(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, &sum,
@@ -77,10 +77,10 @@ final class ConvKernelTests: XCTestCase {
         XCTAssertEqual(r.sumsq, [1080, 10830])  // 36 + 144 + 324 + 576, 361 + 1444 + 3249 + 5776
     }
 
-    // MARK: - __sgemm against __ref
+    // MARK: - __im2col_blas against __ref
 
     /// Per-output error bound. __ref rounds an (almost) exact double sum once: ≤ u·|y| ≤ u·Σ|w·x|.
-    /// __sgemm sums K = Cin·k² float products in some order (OpenBLAS blocking, FMA or not): the
+    /// __im2col_blas sums K = Cin·k² float products in some order (OpenBLAS blocking, FMA or not): the
     /// classic bound |ŷ − y| ≤ γ_K·Σ|w·x| ≈ K·u·Σ|w·x| holds for every order. So the two differ by
     /// at most (K + 1)·u·Σ|w·x|; we allow (K + 2) for the O(u²) terms. Σ|w·x| per output is the
     /// reference convolution of |x| with |w| (exact enough: double sums of non-negative terms).
@@ -175,7 +175,7 @@ final class ConvKernelTests: XCTestCase {
         let with = conv(s, x, wt, tile: 16)
         var y = [Float](repeating: .nan, count: s.cout * s.p)
         var scratch = [Float](repeating: 0, count: s.kk * 16)
-        cs_conv2d_cnhw_f32__sgemm(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, nil, nil,
+        cs_conv2d_cnhw_f32__im2col_blas(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, &y, nil, nil,
                                   &scratch, 16)
         assertBitwiseEqual(y, with.y, "sgemm without stats")
         var yr = [Float](repeating: .nan, count: s.cout * s.p)

@@ -12,7 +12,7 @@ final class FCKernelTests: XCTestCase {
         let b: [Float] = [0.5, -1, 10]
         for opt in [false, true] {
             var y = [Float](repeating: .nan, count: 6), y0 = y
-            let f = opt ? cs_fc_f32__opt : cs_fc_f32__ref
+            let f = opt ? cs_fc_f32__simd_f32 : cs_fc_f32__ref
             f(x, w, b, 2, 2, 3, &y)
             f(x, w, nil, 2, 2, 3, &y0)
             XCTAssertEqual(y, [1.5, 1, 18, 3.5, -2, 13], "opt=\(opt)")
@@ -20,7 +20,7 @@ final class FCKernelTests: XCTestCase {
         }
     }
 
-    /// __opt: float dot of I products in SIMD-lane order plus b: any summation order is within
+    /// __simd_f32: float dot of I products in SIMD-lane order plus b: any summation order is within
     /// (I + 1)·u·(Σ|x·w| + |b|) of exact (γ bound, I products + I adds incl. b); __ref rounds once
     /// (u·|y|). Bound: (I + 2)·u·(Σ|x·w| + |b|).
     func testOptMatchesRef() {
@@ -33,7 +33,7 @@ final class FCKernelTests: XCTestCase {
                     for bias in [true, false] {
                         var ref = [Float](repeating: .nan, count: n * outputs), opt = ref
                         cs_fc_f32__ref(x, w, bias ? b : nil, n.int32, inputs.int32, outputs.int32, &ref)
-                        cs_fc_f32__opt(x, w, bias ? b : nil, n.int32, inputs.int32, outputs.int32, &opt)
+                        cs_fc_f32__simd_f32(x, w, bias ? b : nil, n.int32, inputs.int32, outputs.int32, &opt)
                         var bounds = [Double](repeating: 0, count: n * outputs)
                         for s in 0..<n {
                             for o in 0..<outputs {

@@ -8,7 +8,7 @@ final class Im2colKernelTests: XCTestCase {
         // Pre-filled with NaN: an element the kernel forgets to write shows up as a mismatch.
         var col = [Float](repeating: .nan, count: c * k * k * (p1 - p0))
         if opt {
-            cs_im2col_cnhw_f32__opt(x, c.int32, n.int32, h.int32, w.int32, k.int32, p0, p1, &col)
+            cs_im2col_cnhw_f32__flat_copy(x, c.int32, n.int32, h.int32, w.int32, k.int32, p0, p1, &col)
         } else {
             cs_im2col_cnhw_f32__ref(x, c.int32, n.int32, h.int32, w.int32, k.int32, p0, p1, &col)
         }
@@ -50,7 +50,7 @@ final class Im2colKernelTests: XCTestCase {
         }
     }
 
-    /// __opt against __ref on swept shapes, kernel sizes and pixel ranges cut into tiles of
+    /// __flat_copy against __ref on swept shapes, kernel sizes and pixel ranges cut into tiles of
     /// 1, 7, 8, 9, 64 (tile − 1, tile, tile + 1 around the SIMD width) and the whole range, so
     /// ranges start and end mid-row, mid-image and across sample borders.
     func testOptMatchesRefOnSweptShapes() {

@@ -5,7 +5,7 @@ final class PoolKernelTests: XCTestCase {
     private func avgpool2(_ x: [Float], c: Int, n: Int, h: Int, w: Int, opt: Bool) -> [Float] {
         var y = [Float](repeating: .nan, count: c * n * (h / 2) * (w / 2))
         if opt {
-            cs_avgpool2_cnhw_f32__opt(x, c.int32, n.int32, h.int32, w.int32, &y)
+            cs_avgpool2_cnhw_f32__simd_f32(x, c.int32, n.int32, h.int32, w.int32, &y)
         } else {
             cs_avgpool2_cnhw_f32__ref(x, c.int32, n.int32, h.int32, w.int32, &y)
         }
@@ -28,7 +28,7 @@ final class PoolKernelTests: XCTestCase {
         }
     }
 
-    /// __opt sums (x00 + x01) + (x10 + x11) in float: 3 roundings of partial sums, each ≤ u times
+    /// __simd_f32 sums (x00 + x01) + (x10 + x11) in float: 3 roundings of partial sums, each ≤ u times
     /// a partial sum ≤ Σ|x| → ≤ 3u·Σ|x|/4 after the exact ¼; __ref rounds once: ≤ u·Σ|x|/4.
     /// Bound: 4u·Σ|x|/4 = u·Σ|x|.
     func testAvgpool2OptMatchesRef() {
@@ -63,7 +63,7 @@ final class PoolKernelTests: XCTestCase {
         for opt in [false, true] {
             var y = [Float](repeating: .nan, count: 6)
             if opt {
-                cs_global_avgpool_cnhw_f32__opt(x, 2, 3, 2, &y)
+                cs_global_avgpool_cnhw_f32__simd_f32(x, 2, 3, 2, &y)
             } else {
                 cs_global_avgpool_cnhw_f32__ref(x, 2, 3, 2, &y)
             }
@@ -71,7 +71,7 @@ final class PoolKernelTests: XCTestCase {
         }
     }
 
-    /// __opt: float sum of HW terms in any order (SIMD lanes), ≤ (HW − 1)·u·Σ|x|, then ×(1/HW)
+    /// __simd_f32: float sum of HW terms in any order (SIMD lanes), ≤ (HW − 1)·u·Σ|x|, then ×(1/HW)
     /// with 1/HW rounded: 2 more roundings; __ref rounds once. Bound: (HW + 3)·u·Σ|x|/HW.
     func testGlobalAvgpoolOptMatchesRef() {
         var rng = KernelRNG(seed: 42)
@@ -81,7 +81,7 @@ final class PoolKernelTests: XCTestCase {
                     let x = rng.floats(c * n * hw, -1, 3)
                     var ref = [Float](repeating: .nan, count: n * c), opt = ref
                     cs_global_avgpool_cnhw_f32__ref(x, c.int32, n.int32, hw, &ref)
-                    cs_global_avgpool_cnhw_f32__opt(x, c.int32, n.int32, hw, &opt)
+                    cs_global_avgpool_cnhw_f32__simd_f32(x, c.int32, n.int32, hw, &opt)
                     var bounds = [Double](repeating: 0, count: n * c)
                     for ch in 0..<c {
                         for s in 0..<n {

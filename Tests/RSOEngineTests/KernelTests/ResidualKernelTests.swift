@@ -7,7 +7,7 @@ final class ResidualKernelTests: XCTestCase {
         -> [Float] {
         var out = y
         if opt {
-            cs_residual_add_cnhw_f32__opt(&out, skip, cy.int32, cskip.int32, l, relu.int32)
+            cs_residual_add_cnhw_f32__flat_simd(&out, skip, cy.int32, cskip.int32, l, relu.int32)
         } else {
             cs_residual_add_cnhw_f32__ref(&out, skip, cy.int32, cskip.int32, l, relu.int32)
         }
