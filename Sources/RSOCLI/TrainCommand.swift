@@ -183,6 +183,7 @@ struct TrainCommand: ParsableCommand {
                                                          testAccuracy: last?.testAccuracy, testLoss: last?.testLoss))
             return rss
         }
+        let startTrials = trainer.state.trials
         let outcome: RunOutcome
         do {
             outcome = try controller.run(trainer)
@@ -210,6 +211,10 @@ struct TrainCommand: ParsableCommand {
                          Double(trainer.state.trials) / Double(trainer.trialsPerCycle), formatDuration(trainer.elapsed)))
         }
         print("peak resident memory \(formatCount(Double(rss)))B")
+        if let g = trainer.gatheredChunkSums {
+            print("MPI: \(g.collectives) chunk-sum gathers, \(formatCount(Double(g.doubles * 8)))B received per rank"
+                  + " (\(trainer.state.trials - startTrials) trials and the data passes of this run)")
+        }
         switch outcome.reason {
         case .finished:
             print("finished; weights in \(checkpointPath)")

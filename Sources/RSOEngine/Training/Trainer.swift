@@ -51,6 +51,10 @@ public final class Trainer {
     var processStart: ContinuousClock.Instant
     /// Under MPI with several ranks: how the chunks of each batch are dealt to the ranks.
     let split: ChunkSplit?
+    /// Under MPI: the chunk-sum gathers this rank made and the doubles they delivered.
+    public var gatheredChunkSums: (collectives: Int, doubles: Int)? {
+        (executor.reduction as? GatheredChunkSum).map { ($0.collectives, $0.doublesGathered) }
+    }
     /// Incremental trials (`options.evaluation == .incremental`), built on first use.
     lazy var incremental = IncrementalEvaluator(executor: executor, cost: costModel)
     lazy var costModel = IncrementalCostModel(plan: executor.plan)
@@ -95,7 +99,14 @@ public final class Trainer {
         self.sampler = sampler
         split = group.size > 1 ? ChunkSplit(group: group) : nil
         visit = VisitPlan(network: parameters.network, order: options.order)
-        executor = ForwardExecutor(parameters: parameters, capacity: options.batch, scheduler: scheduler, variants: 3)
+        // Under MPI each rank runs its share of every batch's chunks; totals are gathered in chunk order.
+        if let split {
+            executor = ForwardExecutor(parameters: parameters, capacity: options.batch,
+                                       scheduler: RankChunkScheduler(local: scheduler, split: split), variants: 3,
+                                       reduction: GatheredChunkSum(split: split))
+        } else {
+            executor = ForwardExecutor(parameters: parameters, capacity: options.batch, scheduler: scheduler, variants: 3)
+        }
         batchIndices = .allocate(capacity: options.batch)
         let w = parameters.network.weightCount
         jointDelta = .allocate(capacity: w)
