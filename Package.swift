@@ -33,7 +33,9 @@ let package = Package(
                 .linkedLibrary("z"),
             ]
         ),
-        .target(name: "RSOEngine", dependencies: ["CSupport"], path: "Sources/RSOEngine"),
+        // Open MPI, found through pkg-config (ompi-c); used only when launched by mpirun.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "RSOEngine", dependencies: ["CSupport", "CMPI"], path: "Sources/RSOEngine"),
         // Commands live in a library so tests can parse them and assert their errors.
         .target(
             name: "RSOCLI",

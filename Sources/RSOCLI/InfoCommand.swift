@@ -12,6 +12,10 @@ struct InfoCommand: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
 
     func run() throws {
+        let group: ProcessGroup
+        do { group = try ProcessGroups.current() } catch { throw CLIError(description: "\(error)") }
+        let nodes = try group.nodeCount()  // a collective: every rank takes part
+        guard group.rank == 0 else { return }  // rank 0 speaks for the job
         let topo: MachineInfo
         do {
             topo = try MachineInfo.topology(synthetic: topology)
@@ -32,11 +36,15 @@ struct InfoCommand: ParsableCommand {
         } catch {
             throw ValidationError("--topology: \(error)")
         }
+        let threadsPerRank: Int
+        var numaNodes = 1
         switch threads.scheduler {
         case .pool:
             let plan = ThreadPlan.make(cores: cores, threads: threads.threads, numa: threads.numaAware)
             print("scheduler:      pool (the engine's hwloc-pinned workers; --scheduler openmp for an OpenMP team)")
             print("worker plan:    " + plan.description)
+            threadsPerRank = plan.workers.count
+            numaNodes = plan.replicas
         case .openmp:
             let team: (threads: Int, source: OpenMPScheduler.TeamSizeSource)
             do {
@@ -47,6 +55,10 @@ struct InfoCommand: ParsableCommand {
             }
             print("scheduler:      openmp, a team of \(team.threads) (from \(team.source.rawValue)); \(OpenMPScheduler.placement)")
             print("                precedence: --threads, then OMP_NUM_THREADS, then one per physical core")
+            threadsPerRank = team.threads
         }
+        print("processes:      \(group.size) rank\(group.size == 1 ? "" : "s") on \(nodes) node\(nodes == 1 ? "" : "s")"
+              + (group.size > 1 ? " (this is rank \(group.rank); MPI)" : " (no MPI launcher)"))
+        print("run plan:       \(group.size) rank\(group.size == 1 ? "" : "s") × \(threadsPerRank) threads, \(numaNodes) NUMA node\(numaNodes == 1 ? "" : "s") per rank")
     }
 }

@@ -125,16 +125,23 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         // Signals first: a stop during data loading is honoured too.
         let stop = StopRequest.signals()
+        // Under mpirun every rank trains; rank 0 alone writes the checkpoint and metrics and prints.
+        let group: ProcessGroup
+        do { group = try ProcessGroups.current() } catch { throw CLIError(description: "\(error)") }
+        let speaks = group.rank == 0
         var run = runOptions
         let checkpointPath = run.checkpointPath
-        do { try CheckpointDestination.prepare(checkpointPath) } catch { throw CLIError(description: "\(error)") }
-        let metricsWriter = try metrics.map { try MetricsWriter(path: $0) }
+        if speaks {
+            do { try CheckpointDestination.prepare(checkpointPath) } catch { throw CLIError(description: "\(error)") }
+        }
+        let metricsWriter = speaks ? try metrics.map { try MetricsWriter(path: $0) } : nil
         let scheduler = try threads.makeScheduler()
         let spec = net.spec
         let splits: DatasetSplits
         do {
             splits = try data.load(for: spec, stop: stop)
         } catch is RunStopped {
+            guard speaks else { return }
             print("stopped by signal \(stop.signal ?? 0) while loading data; nothing trained"
                   + (resume.map { ", checkpoint \($0) unchanged" } ?? ", no checkpoint written"))
             return
@@ -145,22 +152,23 @@ struct TrainCommand: ParsableCommand {
         let controller: RunController
         let trainer: Trainer
         do {
-            controller = try RunController(options: run, stop: stop)
+            controller = try RunController(options: run, stop: stop, group: group)
             trainer = try controller.makeTrainer(train: splits.train, test: splits.test, scheduler: scheduler)
         } catch {
             throw CLIError(description: "\(error)")
         }
         let console = TrainingConsole(trainer: trainer, style: progress.resolved, metrics: metricsWriter)
-        trainer.observer = console
+        if speaks { trainer.observer = console }
 
         let model = FlopModel(network: spec)
         let o = trainer.options
-        console.header([
+        if speaks { console.header([
             "rso train \(spec.name) on \(splits.directory): train \(splits.train.count), test \(splits.test.count)",
             "batch \(o.batch), cycles \(o.cycles), seed \(o.seed), \(threads.describe(scheduler)), sampling \(o.sampling.rawValue), update \(o.update.rawValue), order \(o.order.rawValue), delta \(o.delta.rawValue), cache \(cache.rawValue), trial eval \(o.evaluation.rawValue), batch reuse \(o.batchReuse), weight decay \(o.weightDecay)",
             "|W| = \(grouped(model.weights)), \(grouped(trainer.trialsPerCycle)) trials per cycle; checkpoint \(checkpointPath)"
-                + (resume.map { "; resumed from \($0) at cycle \(trainer.state.cycle + 1), trial \(trainer.state.trials)" } ?? ""),
-        ])
+                + (resume.map { "; resumed from \($0) at cycle \(trainer.state.cycle + 1), trial \(trainer.state.trials)" } ?? "")
+                + (group.size > 1 ? "; \(group.size) MPI ranks" : ""),
+        ]) }
         metricsWriter?.write(kind: "start", StartRecord(options: o, threads: scheduler.workers,
                                                          trainSamples: splits.train.count, testSamples: splits.test.count,
                                                          trialsPerCycle: trainer.trialsPerCycle, resumedFrom: resume,
@@ -175,6 +183,7 @@ struct TrainCommand: ParsableCommand {
                                                          testAccuracy: last?.testAccuracy, testLoss: last?.testLoss))
             return rss
         }
+        let startTrials = trainer.state.trials
         let outcome: RunOutcome
         do {
             outcome = try controller.run(trainer)
@@ -185,6 +194,10 @@ struct TrainCommand: ParsableCommand {
         }
         console.finishLine()
         let rss = end(outcome.reason.rawValue, error: outcome.detail, signal: outcome.signal)
+        guard speaks else {
+            if outcome.reason == .nonFiniteLoss { throw ExitCode(Self.nonFiniteLossExitCode) }
+            return
+        }
         if outcome.reason == .nonFiniteLoss {
             let kept = controller.lastCheckpoint.map { "the last good checkpoint is \($0.path) (after \($0.trials) trials)" }
                 ?? resume.map { "the checkpoint \($0) it resumed from is unchanged" }
@@ -198,6 +211,10 @@ struct TrainCommand: ParsableCommand {
                          Double(trainer.state.trials) / Double(trainer.trialsPerCycle), formatDuration(trainer.elapsed)))
         }
         print("peak resident memory \(formatCount(Double(rss)))B")
+        if let g = trainer.gatheredChunkSums {
+            print("MPI: \(g.collectives) chunk-sum gathers, \(formatCount(Double(g.doubles * 8)))B received per rank"
+                  + " (\(trainer.state.trials - startTrials) trials and the data passes of this run)")
+        }
         switch outcome.reason {
         case .finished:
             print("finished; weights in \(checkpointPath)")

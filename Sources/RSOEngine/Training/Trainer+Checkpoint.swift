@@ -37,7 +37,8 @@ extension Trainer {
     /// and every tensor and state field must be in range; the result then ends bit-identical to an
     /// uninterrupted run. Every refusal names what differs.
     public static func resume(from path: String, options: TrainingOptions, train: Dataset, test: Dataset,
-                              scheduler: ChunkScheduler, network: NetworkSpec? = nil) throws -> Trainer {
+                              scheduler: ChunkScheduler, network: NetworkSpec? = nil,
+                              group: ProcessGroup = LocalProcess()) throws -> Trainer {
         let st = try SafeTensors.read(path: path)
         func fail(_ detail: String) -> CheckpointError { CheckpointError(file: path, detail: detail) }
         if st.metadata["format"] == "rso-checkpoint-1" {
@@ -95,7 +96,7 @@ extension Trainer {
         state.finished = state.cycle >= options.cycles
         let trainer = try Trainer(options: options, parameters: params, sigma: sigma, state: state,
                                   batchRNG: batches, deltaRNG: deltas, sampler: sampler,
-                                  train: train, test: test, scheduler: scheduler)
+                                  train: train, test: test, scheduler: scheduler, group: group)
         trainer.evaluations = evaluations
         trainer.datasetIdentity = identity
         let problems = trainer.stateProblems()

@@ -49,6 +49,12 @@ public final class Trainer {
     let allLayers: [Int]
     let clock = ContinuousClock()
     var processStart: ContinuousClock.Instant
+    /// Under MPI with several ranks: how the chunks of each batch are dealt to the ranks.
+    let split: ChunkSplit?
+    /// Under MPI: the chunk-sum gathers this rank made and the doubles they delivered.
+    public var gatheredChunkSums: (collectives: Int, doubles: Int)? {
+        (executor.reduction as? GatheredChunkSum).map { ($0.collectives, $0.doublesGathered) }
+    }
     /// Incremental trials (`options.evaluation == .incremental`), built on first use.
     lazy var incremental = IncrementalEvaluator(executor: executor, cost: costModel)
     lazy var costModel = IncrementalCostModel(plan: executor.plan)
@@ -63,7 +69,8 @@ public final class Trainer {
     /// A fresh run: He-normal weights from `options.seed`, σ_d measured from them.
     /// `network` overrides the zoo lookup of `options.net` (tests use small networks).
     public convenience init(options: TrainingOptions, train: Dataset, test: Dataset,
-                            scheduler: ChunkScheduler, network: NetworkSpec? = nil) throws {
+                            scheduler: ChunkScheduler, network: NetworkSpec? = nil,
+                            group: ProcessGroup = LocalProcess()) throws {
         guard let net = network ?? NetworkZoo.network(named: options.net) else {
             throw TrainingError("unknown network \(options.net); expected one of \(NetworkZoo.names.joined(separator: ", "))")
         }
@@ -73,12 +80,13 @@ public final class Trainer {
         try self.init(options: options, parameters: params, sigma: sigma, state: TrainerState(),
                       batchRNG: .stream(seed: options.seed, label: "batches"),
                       deltaRNG: .stream(seed: options.seed, label: "deltas"),
-                      sampler: BatchSampler(count: train.count), train: train, test: test, scheduler: scheduler)
+                      sampler: BatchSampler(count: train.count), train: train, test: test, scheduler: scheduler,
+                      group: group)
     }
 
     init(options: TrainingOptions, parameters: NetworkParameters, sigma: SigmaSchedule, state: TrainerState,
          batchRNG: SeededGenerator, deltaRNG: SeededGenerator, sampler: BatchSampler,
-         train: Dataset, test: Dataset, scheduler: ChunkScheduler) throws {
+         train: Dataset, test: Dataset, scheduler: ChunkScheduler, group: ProcessGroup = LocalProcess()) throws {
         try Self.validate(options, train: train, network: parameters.network)
         self.options = options
         self.parameters = parameters
@@ -89,8 +97,16 @@ public final class Trainer {
         self.batchRNG = batchRNG
         self.deltaRNG = deltaRNG
         self.sampler = sampler
+        split = group.size > 1 ? ChunkSplit(group: group) : nil
         visit = VisitPlan(network: parameters.network, order: options.order)
-        executor = ForwardExecutor(parameters: parameters, capacity: options.batch, scheduler: scheduler, variants: 3)
+        // Under MPI each rank runs its share of every batch's chunks; totals are gathered in chunk order.
+        if let split {
+            executor = ForwardExecutor(parameters: parameters, capacity: options.batch,
+                                       scheduler: RankChunkScheduler(local: scheduler, split: split), variants: 3,
+                                       reduction: GatheredChunkSum(split: split))
+        } else {
+            executor = ForwardExecutor(parameters: parameters, capacity: options.batch, scheduler: scheduler, variants: 3)
+        }
         batchIndices = .allocate(capacity: options.batch)
         let w = parameters.network.weightCount
         jointDelta = .allocate(capacity: w)
@@ -259,7 +275,10 @@ public final class Trainer {
                                                          seed: options.seed, label: "cache-\(state.cycle)-\(u)")
             let stats = PopulationStatistics.compute(executor: executor, dataset: train, indices: idx, belowLayer: d,
                                                      stop: stop)
-            cache = ActivationCache(executor: executor, dataset: train, layer: d, statistics: stats, stop: stop)
+            // Every rank holds the whole cache: its trials read any sample of it.
+            let build = { ActivationCache(executor: self.executor, dataset: self.train, layer: d, statistics: stats,
+                                          stop: self.stop) }
+            cache = split.map { $0.inFull(build) } ?? build()
             cached = true
         }
         let name = layer.map { parameters.network.layers[$0].name } ?? "network"

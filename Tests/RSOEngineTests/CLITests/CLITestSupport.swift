@@ -31,6 +31,11 @@ func runRSO(_ args: [String], onLine: (String, Process) -> Void) throws -> RSORu
     let p = Process()
     p.executableURL = rsoExecutable
     p.arguments = args
+    return try runStreaming(p, onLine: onLine)
+}
+
+/// Runs `p` to the end, stdout and stderr together, handing each line to `onLine` as it arrives.
+func runStreaming(_ p: Process, onLine: (String, Process) -> Void) throws -> RSORun {
     let out = Pipe()
     p.standardOutput = out
     p.standardError = out

@@ -1,0 +1,35 @@
+import Foundation
+import XCTest
+
+/// Small real data sets for distributed runs (each run a few seconds), and checkpoint comparison.
+enum DistributedFixtures {
+    /// The first `train` and `test` images of the real MNIST, as uncompressed IDX files.
+    static func mnistSubset(train: Int, test: Int) throws -> String {
+        let real = try DataFixtures.realDirectory("mnist")
+        let dir = try DataFixtures.makeTempDirectory("mnist-subset")
+        for (prefix, count) in [("train", train), ("t10k", test)] {
+            for (kind, header, perItem) in [("images-idx3", 16, 784), ("labels-idx1", 8, 1)] {
+                let name = "\(prefix)-\(kind)-ubyte"
+                let r = DataFixtures.readBounded(DataFixtures.path(real, name + ".gz"), limit: 64 << 20)
+                guard r.rc == 0 else { throw XCTSkip("cannot read \(name).gz: \(r.error)") }
+                var bytes = Array(r.bytes[0..<(header + count * perItem)])
+                bytes.replaceSubrange(4..<8, with: DataFixtures.bigEndian(UInt32(count)))
+                try DataFixtures.write(bytes, to: DataFixtures.path(dir, name))
+            }
+        }
+        return dir
+    }
+
+    /// A checkpoint as what must match between runs: every tensor's bytes (weights, random
+    /// generator states, sampler) and the metadata without wall-clock times.
+    static func trainedState(_ path: String) throws -> (tensors: Data, metadata: String) {
+        let file = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard file.count >= 8 else { throw CocoaError(.fileReadCorruptFile) }
+        let headerLength = file.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        // The header is padded with spaces to an 8-byte boundary: its length follows the times'.
+        let header = String(decoding: file[8..<(8 + headerLength)], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        let timeless = header.replacingOccurrences(of: #"\\"elapsed(Before)?\\":[0-9.e+-]+"#, with: "",
+                                                   options: .regularExpression)
+        return (file[(8 + headerLength)...], timeless)
+    }
+}
