@@ -210,15 +210,14 @@ struct SGDEndRecord: Encodable {
 /// Progress of an SGD run (a bar on stderr or a line every 10 s), evaluations on stdout, and the
 /// iteration and eval records in the metrics file.
 final class SGDConsole: SGDObserver {
-    private let style: ProgressStyle
     private let metrics: MetricsWriter?
     private unowned let trainer: SGDTrainer
     private var lastDraw = Date.distantPast
-    private var barVisible = false
+    private var line: ProgressLine
 
     init(trainer: SGDTrainer, style: ProgressStyle, metrics: MetricsWriter?) {
         self.trainer = trainer
-        self.style = style
+        line = ProgressLine(style: style)
         self.metrics = metrics
     }
 
@@ -227,23 +226,17 @@ final class SGDConsole: SGDObserver {
     func iterationFinished(_ r: SGDIterationRecord) {
         metrics?.write(kind: "iteration", r)
         let now = Date()
-        guard now.timeIntervalSince(lastDraw) >= (style == .bar ? 0.25 : 10) || r.updates == trainer.options.steps else { return }
+        guard now.timeIntervalSince(lastDraw) >= line.interval || r.updates == trainer.options.steps else { return }
         lastDraw = now
         let eta = Double(trainer.options.steps - r.updates) * r.seconds
         let text = String(format: "iteration %d/%d  epoch %.2f  lr %.4g  batch loss %.4f  batch acc %.2f%%  %.2f s/it  ETA %@",
                           r.updates, trainer.options.steps, r.epoch, r.learningRate, r.trainLoss, 100 * r.trainAccuracy,
                           r.seconds, formatDuration(eta))
-        if style == .bar {
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
-            barVisible = true
-        } else {
-            print(text)
-            fflush(nil)
-        }
+        line.show(text)
     }
 
     func finishLine() {
-        if barVisible { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); barVisible = false }
+        line.finish()
     }
 
     func evaluated(_ r: SGDEvaluationRecord) {

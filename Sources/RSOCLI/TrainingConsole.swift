@@ -18,12 +18,13 @@ final class TrainingConsole: TrainingObserver {
     private var lastDraw = Date.distantPast
     private var unitStart = Date()
     private var unitFirstPosition = 0
-    private var barVisible = false
+    private var line: ProgressLine
     private var info: UnitInfo?
 
     init(trainer: Trainer, style: ProgressStyle, metrics: MetricsWriter?) {
         self.trainer = trainer
         self.style = style
+        line = ProgressLine(style: style)
         self.metrics = metrics
     }
 
@@ -38,7 +39,7 @@ final class TrainingConsole: TrainingObserver {
 
     func trialFinished(_ info: UnitInfo, position: Int, decision: TrialDecision, totalTrials: Int) {
         let now = Date()
-        let every: Double = style == .bar ? 0.25 : 10
+        let every = line.interval
         guard now.timeIntervalSince(lastDraw) >= every || position == info.trials else { return }
         lastDraw = now
         let done = position - unitFirstPosition
@@ -53,16 +54,14 @@ final class TrainingConsole: TrainingObserver {
             let width = 24
             let filled = info.trials > 0 ? width * position / info.trials : width
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(text)".utf8))
-            barVisible = true
+            line.show("[\(bar)] \(text)")
         } else {
-            print(text)
-            fflush(nil)
+            line.show(text)
         }
     }
 
     func finishLine() {
-        if barVisible { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); barVisible = false }
+        line.finish()
     }
 
     func unitFinished(_ s: UnitSummary) {
