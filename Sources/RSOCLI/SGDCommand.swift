@@ -176,7 +176,7 @@ struct SGDCommand: ParsableCommand {
         case .interrupted, .stepLimit:
             let why = reason == .interrupted ? "interrupted by signal \(cs_stop_signal())" : "stopped after --max-steps \(maxSteps ?? 0) iterations"
             print("\(why); checkpoint written to \(checkpointPath)")
-            print("resume with the same command plus: --checkpoint \(checkpointPath) --resume \(checkpointPath)")
+            print("resume with the same command plus: --checkpoint \(shellQuoted(checkpointPath)) --resume \(shellQuoted(checkpointPath))")
         }
     }
 }

@@ -34,6 +34,7 @@ final class KillNineCrashTests: XCTestCase {
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
+            // Waits for the event (the n-th checkpoint line in the metrics file), polling every ms.
             while p.isRunning && checkpointRecords(metrics) < killAfterCheckpoints { usleep(1000) }
             XCTAssertTrue(p.isRunning, "finished before the kill; raise totalTrials")
             kill(p.processIdentifier, SIGKILL)
