@@ -17,18 +17,28 @@
 
 // MARK: - Softmax cross-entropy
 
+// What both twins share, exactly: the zero row of an unlabelled sample (label ≥ K) and the
+// row's maximum (a float, exact in either precision).
+static int zero_if_unlabelled(int label, int K, float *d) {
+    if (label < K) return 0;
+    for (int j = 0; j < K; j++) d[j] = 0.0f;
+    return 1;
+}
+
+static float row_max(const float *l, int K) {
+    float m = l[0];
+    for (int j = 1; j < K; j++) m = l[j] > m ? l[j] : m;
+    return m;
+}
+
 void cs_softmax_xent_backward_f32__ref(const float *logits, const uint8_t *labels, int n, int K,
                                        float scale, float *dlogits) {
     for (int s = 0; s < n; s++) {
         const float *l = logits + (long)s * K;
         float *d = dlogits + (long)s * K;
         const int label = labels[s];
-        if (label >= K) {
-            for (int j = 0; j < K; j++) d[j] = 0.0f;
-            continue;
-        }
-        double m = l[0];
-        for (int j = 1; j < K; j++) m = l[j] > m ? l[j] : m;
+        if (zero_if_unlabelled(label, K, d)) continue;
+        const double m = row_max(l, K);
         double se = 0.0;
         for (int j = 0; j < K; j++) se += exp((double)l[j] - m);
         for (int j = 0; j < K; j++) {
@@ -44,12 +54,8 @@ void cs_softmax_xent_backward_f32__simd_f32(const float *logits, const uint8_t *
         const float *l = logits + (long)s * K;
         float *d = dlogits + (long)s * K;
         const int label = labels[s];
-        if (label >= K) {
-            for (int j = 0; j < K; j++) d[j] = 0.0f;
-            continue;
-        }
-        float m = l[0];
-        for (int j = 1; j < K; j++) m = l[j] > m ? l[j] : m;
+        if (zero_if_unlabelled(label, K, d)) continue;
+        const float m = row_max(l, K);
         float se = 0.0f;
         for (int j = 0; j < K; j++) {
             d[j] = expf(l[j] - m);
