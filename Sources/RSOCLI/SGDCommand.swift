@@ -116,11 +116,10 @@ struct SGDCommand: ParsableCommand {
             "batch \(batch), \(options.steps) iterations (\(perEpoch) per epoch), lr \(learningRate) (warm-up \(options.warmupSteps) iterations, then \(decay.rawValue)), momentum \(momentum)\(nesterov ? " Nesterov" : ""), weight decay \(weightDecay), seed \(seed), \(threads.describe(scheduler))",
             "checkpoint \(checkpointPath)" + (files.resume.map { "; resumed from \($0) at iteration \(trainer.state.iteration)" } ?? ""),
         ])
-        metricsWriter?.write(kind: "start", StartRecord(options: options, threads: scheduler.workers,
-                                                         trainSamples: splits.train.count, testSamples: splits.test.count,
-                                                         resumedFrom: files.resume,
-                                                         counters: ["stepsPerEpoch": perEpoch,
-                                                                    "startUpdates": trainer.state.iteration]))
+        metricsWriter?.write(kind: "start", CountedRecord(
+            StartRecord(options: options, threads: scheduler.workers, trainSamples: splits.train.count,
+                        testSamples: splits.test.count, resumedFrom: files.resume),
+            counters: ["stepsPerEpoch": perEpoch, "startUpdates": trainer.state.iteration]))
         cs_install_stop_signals()
         var lastSave = Date()
         var evaluationsSaved = trainer.evaluations.count
@@ -151,11 +150,10 @@ struct SGDCommand: ParsableCommand {
         try save(reason == .finished ? "finished" : reason == .interrupted ? "interrupted" : "step-limit")
         let rss = MemoryUsage.peakResidentBytes()
         let last = trainer.evaluations.last
-        metricsWriter?.write(kind: "end", EndRecord(reason: "\(reason)",
-                                                     counters: ["updates": trainer.state.iteration,
-                                                                "cycle": trainer.state.iteration],
-                                                     elapsed: trainer.elapsed, peakResidentBytes: rss,
-                                                     testAccuracy: last?.testAccuracy, testLoss: last?.testLoss))
+        metricsWriter?.write(kind: "end", CountedRecord(
+            EndRecord(reason: "\(reason)", elapsed: trainer.elapsed, peakResidentBytes: rss,
+                      testAccuracy: last?.testAccuracy, testLoss: last?.testLoss),
+            counters: ["updates": trainer.state.iteration, "cycle": trainer.state.iteration]))
         if let last {
             print(String(format: "final test accuracy %.2f%%, test loss %.4f (after %d iterations, %.2f epochs, %@)",
                          100 * last.testAccuracy, last.testLoss, trainer.state.iteration, trainer.epoch,

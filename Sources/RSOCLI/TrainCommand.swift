@@ -160,20 +160,18 @@ struct TrainCommand: ParsableCommand {
                 + (files.resume.map { "; resumed from \($0) at cycle \(trainer.state.cycle + 1), trial \(trainer.state.trials)" } ?? "")
                 + (group.size > 1 ? "; \(group.size) MPI ranks" : ""),
         ]) }
-        metricsWriter?.write(kind: "start", StartRecord(options: o, threads: scheduler.workers,
-                                                         trainSamples: splits.train.count, testSamples: splits.test.count,
-                                                         resumedFrom: files.resume,
-                                                         counters: ["trialsPerCycle": trainer.trialsPerCycle,
-                                                                    "startTrials": trainer.state.trials]))
+        metricsWriter?.write(kind: "start", CountedRecord(
+            StartRecord(options: o, threads: scheduler.workers, trainSamples: splits.train.count,
+                        testSamples: splits.test.count, resumedFrom: files.resume),
+            counters: ["trialsPerCycle": trainer.trialsPerCycle, "startTrials": trainer.state.trials]))
 
         func end(_ reason: String, error: String? = nil, signal: Int32? = nil) -> Int {
             let rss = MemoryUsage.peakResidentBytes()
             let last = trainer.evaluations.last
-            metricsWriter?.write(kind: "end", EndRecord(reason: reason, error: error, signal: signal,
-                                                         counters: ["trials": trainer.state.trials,
-                                                                    "cycle": trainer.state.cycle],
-                                                         elapsed: trainer.elapsed, peakResidentBytes: rss,
-                                                         testAccuracy: last?.testAccuracy, testLoss: last?.testLoss))
+            metricsWriter?.write(kind: "end", CountedRecord(
+                EndRecord(reason: reason, error: error, signal: signal, elapsed: trainer.elapsed, peakResidentBytes: rss,
+                          testAccuracy: last?.testAccuracy, testLoss: last?.testLoss),
+                counters: ["trials": trainer.state.trials, "cycle": trainer.state.cycle]))
             return rss
         }
         let startTrials = trainer.state.trials

@@ -5,21 +5,17 @@ import CSupport
 /// the optimised twin or `__ref` itself, and so does this).
 extension KernelWorkload {
     func makeBackwardBody(convTile: Int) -> (Int, Int) -> Void {
-        let kc = kernelCase
-        let cs = chunkSamples
-        let total = samples
-        let ref = kc.variant == .ref
+        // Plain values for the per-chunk closures (which must not capture the workload).
+        let ref = kernelCase.variant == .ref, cs = chunkSamples, total = samples
         func n(_ c: Int) -> Int { min(cs, total - c * cs) }
-        let workers = scheduler.workers
-
-        switch (kc.family, kc.shape) {
+        switch (kernelCase.family, kernelCase.shape) {
         case let (.convBackwardInput, .conv(ci, co, k, h, w)):
             let dy = batchTensor(perSample: co * h * w, seed: 16)
             let dx = zerosF(total * ci * h * w)
             let wt = small(co * ci * k * k, seed: 17, scale: Float((2.0 / Double(ci * k * k)).squareRoot()))
             let floats = ref ? 0 : Int(cs_conv2d_backward_input_scratch_floats(Int32(ci), Int32(co), Int32(cs), Int32(h),
                                                                                  Int32(w), Int32(k)))
-            let scratch = (0..<workers).map { _ in zerosF(floats) }
+            let scratch = (0..<scheduler.workers).map { _ in zerosF(floats) }
             return { c, worker in
                 let dyc = dy + c * cs * co * h * w, dxc = dx + c * cs * ci * h * w
                 if ref {
@@ -35,7 +31,7 @@ extension KernelWorkload {
             let x = batchTensor(perSample: ci * h * w, seed: 18)
             let dy = batchTensor(perSample: co * h * w, seed: 19)
             let dw = zerosF(chunkCount * co * ci * k * k)  // per-chunk partials, as the engine keeps them
-            let variant = kc.variant
+            let variant = kernelCase.variant
             let floats: Int
             switch variant {
             case .im2colBLAS: floats = ci * k * k * convTile
@@ -43,7 +39,7 @@ extension KernelWorkload {
                                                                                         Int32(h), Int32(w), Int32(k)))
             default: floats = 0
             }
-            let scratch = (0..<workers).map { _ in zerosF(floats) }
+            let scratch = (0..<scheduler.workers).map { _ in zerosF(floats) }
             let tile = convTile
             return { c, worker in
                 let xc = x + c * cs * ci * h * w, dyc = dy + c * cs * co * h * w, dwc = dw + c * co * ci * k * k
@@ -136,7 +132,7 @@ extension KernelWorkload {
             }
 
         default:
-            preconditionFailure("no backward workload for \(kc.family) on \(kc.shape)")
+            preconditionFailure("no backward workload for \(kernelCase.family) on \(kernelCase.shape)")
         }
     }
 }

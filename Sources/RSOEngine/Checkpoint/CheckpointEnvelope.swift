@@ -7,6 +7,18 @@ public protocol ResumableOptions: Codable {
     func differences(from saved: Self) -> [String]
 }
 
+/// A trainer that saves its run as a checkpoint (safetensors with a CheckpointEnvelope).
+public protocol CheckpointWriting {
+    func checkpoint() throws -> SafeTensors
+}
+
+extension CheckpointWriting {
+    /// Atomic: a crash mid-write leaves the previous checkpoint intact.
+    public func saveCheckpoint(to path: String) throws {
+        try checkpoint().write(atomicallyTo: path)
+    }
+}
+
 /// Collects the "flag: checkpoint X, now Y" lines of ResumableOptions.differences.
 public struct OptionDifferences {
     public private(set) var lines: [String] = []
@@ -42,13 +54,17 @@ public enum CheckpointEnvelope {
         }
     }
 
-    /// The metadata of a checkpoint: format, network name, options (and whatever the trainer adds).
-    public static func metadata<O: ResumableOptions>(format: String, network: String, options: O,
-                                                    _ more: [String: String]) throws -> [String: String] {
+    /// The metadata of a checkpoint: format, network name, options, the trainer's state and its
+    /// evaluations so far (and whatever else the trainer adds, as JSON).
+    public static func metadata<O: ResumableOptions, S: Encodable, E: Encodable>(
+        format: String, network: String, options: O, state: S, evaluations: E,
+        more: [String: String] = [:]) throws -> [String: String] {
         var m = more
         m["format"] = format
         m["network"] = network
         m["options"] = try json(options)
+        m["state"] = try json(state)
+        m["evaluations"] = try json(evaluations)
         return m
     }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// SGD checkpoints in safetensors: the parameters under the same names as an RSO checkpoint (so
 /// `rso eval --weights` reads either), the momentum buffers, and options/state/evaluations as JSON.
-extension SGDTrainer {
+extension SGDTrainer: CheckpointWriting {
     public static let checkpointFormat = "rso-sgd-checkpoint-1"
 
     public func checkpoint() throws -> SafeTensors {
@@ -11,16 +11,8 @@ extension SGDTrainer {
         var saved = state
         saved.elapsedBefore = elapsed
         st.metadata = try CheckpointEnvelope.metadata(format: Self.checkpointFormat, network: parameters.network.name,
-                                                      options: options, [
-            "state": try CheckpointEnvelope.json(saved),
-            "evaluations": try CheckpointEnvelope.json(evaluations),
-        ])
+                                                      options: options, state: saved, evaluations: evaluations)
         return st
-    }
-
-    /// Atomic: a crash mid-write leaves the previous checkpoint intact.
-    public func saveCheckpoint(to path: String) throws {
-        try checkpoint().write(atomicallyTo: path)
     }
 
     /// Continues the run saved in `path`; `options` must equal the checkpoint's. The run then ends

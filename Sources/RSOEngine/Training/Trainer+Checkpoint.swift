@@ -3,7 +3,7 @@ import Foundation
 /// Checkpoints in the safetensors format: every weight and BN tensor as F32 under its layer name
 /// (readable by numpy/PyTorch users), the trainer's random streams, sampler permutation and σ_d as
 /// tensors, and options/position/history/training-set identity as JSON in the metadata.
-extension Trainer {
+extension Trainer: CheckpointWriting {
     /// Format 2 added the training set's identity; format 1 checkpoints are refused (see README).
     public static let checkpointFormat = "rso-checkpoint-2"
 
@@ -17,17 +17,9 @@ extension Trainer {
         var saved = state
         saved.elapsedBefore = elapsed
         st.metadata = try CheckpointEnvelope.metadata(format: Self.checkpointFormat, network: parameters.network.name,
-                                                      options: options, [
-            "state": try CheckpointEnvelope.json(saved),
-            "evaluations": try CheckpointEnvelope.json(evaluations),
-            "dataset": try CheckpointEnvelope.json(datasetIdentity),
-        ])
+                                                      options: options, state: saved, evaluations: evaluations,
+                                                      more: ["dataset": try CheckpointEnvelope.json(datasetIdentity)])
         return st
-    }
-
-    /// Atomic: a crash mid-write leaves the previous checkpoint intact.
-    public func saveCheckpoint(to path: String) throws {
-        try checkpoint().write(atomicallyTo: path)
     }
 
     /// Continues the run saved in `path`. `options` must match the checkpoint's (everything that

@@ -5,15 +5,6 @@ import XCTest
 
 /// Wrong flags and values must produce errors that name the flag and what it accepts.
 final class CLIParsingTests: XCTestCase {
-    func errorMessage(_ args: [String]) -> String? {
-        do {
-            _ = try RSOCommand.parseAsRoot(args)
-            return nil  // parsed: no error
-        } catch {
-            return RSOCommand.message(for: error)
-        }
-    }
-
     func testUnknownNetworkListsAcceptedNames() throws {
         let msg = try XCTUnwrap(errorMessage(["flops", "--net", "resnet"]))
         XCTAssertTrue(msg.contains("--net"), msg)
@@ -137,9 +128,10 @@ final class MetricsWriterTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let writer = try MetricsWriter(path: path)
         writer.write(kind: "eval", EvaluationRecord(cycle: 3, testAccuracy: 0.1, testLoss: .nan, samples: 50, elapsed: .infinity))
-        writer.write(kind: "end", EndRecord(reason: "non-finite-loss", error: "loss nan", signal: nil,
-                                            counters: ["trials": 7, "cycle": 3], elapsed: 1, peakResidentBytes: 1,
-                                            testAccuracy: 0.1, testLoss: -.infinity))
+        writer.write(kind: "end", CountedRecord(EndRecord(reason: "non-finite-loss", error: "loss nan", signal: nil,
+                                                          elapsed: 1, peakResidentBytes: 1, testAccuracy: 0.1,
+                                                          testLoss: -.infinity),
+                                                counters: ["trials": 7, "cycle": 3]))
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
         let records = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
@@ -156,14 +148,15 @@ final class MetricsWriterTests: XCTestCase {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rso-metrics-\(UUID().uuidString).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let writer = try MetricsWriter(path: path)
-        writer.write(kind: "start", StartRecord(options: TrainingOptions(net: "mnist6"), threads: 2, trainSamples: 10,
-                                                testSamples: 5, resumedFrom: nil,
-                                                counters: ["trialsPerCycle": 30, "startTrials": 4]))
-        writer.write(kind: "start", StartRecord(options: SGDOptions(net: "mnist6"), threads: 2, trainSamples: 10,
-                                                testSamples: 5, resumedFrom: "a.safetensors",
-                                                counters: ["stepsPerEpoch": 3, "startUpdates": 1]))
-        writer.write(kind: "end", EndRecord(reason: "finished", counters: ["updates": 6, "cycle": 6], elapsed: 2,
-                                            peakResidentBytes: 9, testAccuracy: 0.5, testLoss: 1.5))
+        writer.write(kind: "start", CountedRecord(StartRecord(options: TrainingOptions(net: "mnist6"), threads: 2,
+                                                              trainSamples: 10, testSamples: 5, resumedFrom: nil),
+                                                  counters: ["trialsPerCycle": 30, "startTrials": 4]))
+        writer.write(kind: "start", CountedRecord(StartRecord(options: SGDOptions(net: "mnist6"), threads: 2,
+                                                              trainSamples: 10, testSamples: 5, resumedFrom: "a.safetensors"),
+                                                  counters: ["stepsPerEpoch": 3, "startUpdates": 1]))
+        writer.write(kind: "end", CountedRecord(EndRecord(reason: "finished", elapsed: 2, peakResidentBytes: 9,
+                                                          testAccuracy: 0.5, testLoss: 1.5),
+                                                counters: ["updates": 6, "cycle": 6]))
         let records = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
             try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
