@@ -183,31 +183,7 @@ AVX2_INLINE void direct_block(const int R, const int V, const int KS, int krt,
 // The k = 3 micro-kernel in inline assembly: 4 × 3 accumulators need ymm0–11, the three x vectors
 // ymm12–14 and the broadcast weight ymm15, all 16 registers; compiled from intrinsics, clang
 // hoists the next tap's loads and spills (~20 spills per Cin step, measured ~25% slower).
-// One tap (T = ky·3 + kx): 3 unaligned loads of x at row offset ROW and column DX bytes,
-// 4 broadcasts of w[ci][T][r] and 12 FMAs; acc[r][j] = ymm(3r + j).
-#define DK_TAP(T, ROW, DX)                                                                         \
-    "vmovups " #DX "(%[i0]" ROW "), %%ymm12\n\t"                                                  \
-    "vmovups " #DX "(%[i1]" ROW "), %%ymm13\n\t"                                                  \
-    "vmovups " #DX "(%[i2]" ROW "), %%ymm14\n\t"                                                  \
-    "vbroadcastss 16*" #T "+0(%[w]), %%ymm15\n\t"                                                 \
-    "vfmadd231ps %%ymm12, %%ymm15, %%ymm0\n\t"                                                     \
-    "vfmadd231ps %%ymm13, %%ymm15, %%ymm1\n\t"                                                     \
-    "vfmadd231ps %%ymm14, %%ymm15, %%ymm2\n\t"                                                     \
-    "vbroadcastss 16*" #T "+4(%[w]), %%ymm15\n\t"                                                 \
-    "vfmadd231ps %%ymm12, %%ymm15, %%ymm3\n\t"                                                     \
-    "vfmadd231ps %%ymm13, %%ymm15, %%ymm4\n\t"                                                     \
-    "vfmadd231ps %%ymm14, %%ymm15, %%ymm5\n\t"                                                     \
-    "vbroadcastss 16*" #T "+8(%[w]), %%ymm15\n\t"                                                 \
-    "vfmadd231ps %%ymm12, %%ymm15, %%ymm6\n\t"                                                     \
-    "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"                                                     \
-    "vfmadd231ps %%ymm14, %%ymm15, %%ymm8\n\t"                                                     \
-    "vbroadcastss 16*" #T "+12(%[w]), %%ymm15\n\t"                                                \
-    "vfmadd231ps %%ymm12, %%ymm15, %%ymm9\n\t"                                                     \
-    "vfmadd231ps %%ymm13, %%ymm15, %%ymm10\n\t"                                                    \
-    "vfmadd231ps %%ymm14, %%ymm15, %%ymm11\n\t"
-#define DK_ROW0 ""
-#define DK_ROW1 ",%[ws],1"
-#define DK_ROW2 ",%[ws],2"
+#include "conv_direct_taps.h"
 
 static AVX2_FN void direct_block_k3_asm(int krt, const float *wp, int Cin, long cstride, long Wp,
                                         const direct_slot *sl, int Rv, long P, int stats,
@@ -219,28 +195,7 @@ static AVX2_FN void direct_block_k3_asm(int krt, const float *wp, int Cin, long 
     long count = Cin;
     const long ws = Wp * (long)sizeof(float), cs = cstride * (long)sizeof(float);
     __asm__ volatile(
-        "vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
-        "vxorps %%ymm1, %%ymm1, %%ymm1\n\t"
-        "vxorps %%ymm2, %%ymm2, %%ymm2\n\t"
-        "vxorps %%ymm3, %%ymm3, %%ymm3\n\t"
-        "vxorps %%ymm4, %%ymm4, %%ymm4\n\t"
-        "vxorps %%ymm5, %%ymm5, %%ymm5\n\t"
-        "vxorps %%ymm6, %%ymm6, %%ymm6\n\t"
-        "vxorps %%ymm7, %%ymm7, %%ymm7\n\t"
-        "vxorps %%ymm8, %%ymm8, %%ymm8\n\t"
-        "vxorps %%ymm9, %%ymm9, %%ymm9\n\t"
-        "vxorps %%ymm10, %%ymm10, %%ymm10\n\t"
-        "vxorps %%ymm11, %%ymm11, %%ymm11\n\t"
-        "1:\n\t"
-        DK_TAP(0, DK_ROW0, 0) DK_TAP(1, DK_ROW0, 4) DK_TAP(2, DK_ROW0, 8)
-        DK_TAP(3, DK_ROW1, 0) DK_TAP(4, DK_ROW1, 4) DK_TAP(5, DK_ROW1, 8)
-        DK_TAP(6, DK_ROW2, 0) DK_TAP(7, DK_ROW2, 4) DK_TAP(8, DK_ROW2, 8)
-        "addq $144, %[w]\n\t"
-        "addq %[cs], %[i0]\n\t"
-        "addq %[cs], %[i1]\n\t"
-        "addq %[cs], %[i2]\n\t"
-        "decq %[n]\n\t"
-        "jnz 1b\n\t"
+        DK_ZERO_ACC DK_CI_LOOP(4, 8)
         "vmovaps %%ymm0, 0(%[o])\n\t"
         "vmovaps %%ymm1, 32(%[o])\n\t"
         "vmovaps %%ymm2, 64(%[o])\n\t"
