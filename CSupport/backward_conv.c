@@ -5,7 +5,8 @@
 //   dx[ci][s][y][x] = Σ_co Σ_ky,kx w[co][ci][ky][kx]·dy[co][s][y − ky + p][x − kx + p]
 // is itself a same conv of dy with the flipped, transposed kernel w'[ci][co][ky][kx] =
 // w[co][ci][k−1−ky][k−1−kx]. optimised twin writes w' into scratch (Cin·Cout·k² floats, negligible) and
-// runs the forward direct kernel (conv_direct.c) on it: the backward pass gets the forward's speed.
+// runs a forward direct kernel on it (__direct_avx2: conv_direct.c; __sample_lanes_avx2:
+// conv_sample_lanes.c): the backward pass gets the forward's speed.
 // Accuracy: a float sum of Cout·k² products per output, |Δ| ≤ γ_{Cout·k²}·Σ|w·dy|.
 //
 // Weight gradient. dW[Cout][K] = dY[Cout][P] · colᵀ[P][K], K = Cin·k², P = n·H·W, col = im2col
@@ -19,6 +20,7 @@
 #include "csupport.h"
 #include "csupport_backward.h"
 #include "csupport_conv_direct.h"
+#include "csupport_conv_sample_lanes.h"
 
 #include <cblas.h>
 
@@ -48,20 +50,34 @@ void cs_conv2d_backward_input_cnhw_f32__ref(const float *dy, const float *w, int
 
 long cs_conv2d_backward_input_scratch_floats(int Cin, int Cout, int n, int H, int W, int k) {
     if (Cin <= 0 || Cout <= 0 || n <= 0 || H <= 0 || W <= 0 || k <= 0) return 0;
-    return (long)Cin * Cout * k * k + cs_conv2d_cnhw_f32__direct_scratch_floats(Cout, Cin, n, H, W, k);
+    const long direct = cs_conv2d_cnhw_f32__direct_scratch_floats(Cout, Cin, n, H, W, k);
+    const long lanes = cs_conv2d_cnhw_f32__sample_lanes_scratch_floats(Cout, Cin, n, H, W, k);
+    return (long)Cin * Cout * k * k + (direct > lanes ? direct : lanes);
+}
+
+// wt[ci][co][k²−1−t] = w[co][ci][t] (the flipped, transposed kernel) into the scratch's head.
+static float *flipped_kernel(const float *w, int Cin, int Cout, int k, float *scratch) {
+    const long kk = (long)k * k;
+    for (int co = 0; co < Cout; co++)
+        for (int ci = 0; ci < Cin; ci++)
+            for (long t = 0; t < kk; t++)
+                scratch[((long)ci * Cout + co) * kk + (kk - 1 - t)] = w[((long)co * Cin + ci) * kk + t];
+    return scratch;
 }
 
 void cs_conv2d_backward_input_cnhw_f32__direct_avx2(const float *dy, const float *w, int Cin, int Cout,
                                             int n, int H, int W, int k, float *dx, float *scratch) {
     if (Cin <= 0 || n <= 0 || H <= 0 || W <= 0) return;
-    const long kk = (long)k * k;
-    float *wt = scratch;
-    for (int co = 0; co < Cout; co++)
-        for (int ci = 0; ci < Cin; ci++)
-            for (long t = 0; t < kk; t++)
-                wt[((long)ci * Cout + co) * kk + (kk - 1 - t)] = w[((long)co * Cin + ci) * kk + t];
-    cs_conv2d_cnhw_f32__direct_avx2(dy, wt, Cout, Cin, n, H, W, k, dx, NULL, NULL,
-                                    scratch + (long)Cin * Cout * kk);
+    cs_conv2d_cnhw_f32__direct_avx2(dy, flipped_kernel(w, Cin, Cout, k, scratch), Cout, Cin, n, H, W, k,
+                                    dx, NULL, NULL, scratch + (long)Cin * Cout * k * k);
+}
+
+void cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx2(const float *dy, const float *w, int Cin,
+                                                          int Cout, int n, int H, int W, int k,
+                                                          float *dx, float *scratch) {
+    if (Cin <= 0 || n <= 0 || H <= 0 || W <= 0) return;
+    cs_conv2d_cnhw_f32__sample_lanes_avx2(dy, flipped_kernel(w, Cin, Cout, k, scratch), Cout, Cin, n,
+                                          H, W, k, dx, NULL, NULL, scratch + (long)Cin * Cout * k * k);
 }
 
 void cs_conv2d_backward_weight_cnhw_f32__ref(const float *x, const float *dy, int Cin, int Cout,

@@ -82,10 +82,15 @@ void cs_bn_backward_dx_f32__affine_fma(const float *z, const float *g, int C, lo
 // Input gradient: writes dx[Cin][n][H][W] = Σ_co Σ_taps w·dy (the transposed convolution).
 void cs_conv2d_backward_input_cnhw_f32__ref(const float *dy, const float *w, int Cin, int Cout,
                                             int n, int H, int W, int k, float *dx);
-// Floats of scratch optimised twin needs for this shape.
+// Floats of scratch either optimised twin needs for this shape.
 long cs_conv2d_backward_input_scratch_floats(int Cin, int Cout, int n, int H, int W, int k);
+// The forward kernel of the same name on the flipped, transposed kernel: row vectors, or 8
+// samples in the lanes (narrow planes).
 void cs_conv2d_backward_input_cnhw_f32__direct_avx2(const float *dy, const float *w, int Cin, int Cout,
                                             int n, int H, int W, int k, float *dx, float *scratch);
+void cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx2(const float *dy, const float *w, int Cin,
+                                                          int Cout, int n, int H, int W, int k,
+                                                          float *dx, float *scratch);
 
 // Weight gradient of this chunk: writes dw[Cout][Cin][k][k] = Σ_pixels dy[co][p]·x[ci][p + tap].
 void cs_conv2d_backward_weight_cnhw_f32__ref(const float *x, const float *dy, int Cin, int Cout,

@@ -1,9 +1,12 @@
 /// The benchmark registry: kernel cases taken from a network's real forward plan, so every shape
 /// measured is one the engine runs (XNNPACK's habit: benchmark shapes come from real models).
 extension KernelCase {
-    /// The conv variants measured: im2col + BLAS (k ≠ 3 in the engine), direct (3×3), the reference.
-    public static let convVariants: [Variant] = [.im2colBLAS, .directAVX2, .ref]
+    /// The conv variants measured: im2col + BLAS (k ≠ 3 in the engine), the two direct 3×3 ones (rows
+    /// or samples in the lanes, `KernelTable.prefersSampleLanes`), the reference.
+    public static let convVariants: [Variant] = [.im2colBLAS, .directAVX2, .sampleLanesAVX2, .ref]
     /// The conv weight-gradient variants: direct (the engine's), im2col + BLAS, the reference.
+    /// The conv input-gradient variants: the two direct forward kernels on the flipped kernel, the reference.
+    public static let convInputGradVariants: [Variant] = [.directAVX2, .sampleLanesAVX2, .ref]
     public static let convWeightGradVariants: [Variant] = [.optimized, .im2colBLAS, .ref]
 
     /// Every kernel call of one forward pass of `network` (ForwardPlan's steps, plus the loss), of
@@ -59,7 +62,7 @@ extension KernelCase {
                 let convShape = Shape.conv(inChannels: s.inChannels, outChannels: s.outChannels, kernel: s.kernel,
                                            height: s.height, width: s.width)
                 add(.convBackwardWeight, convWeightGradVariants, convShape, s.name)
-                if step.input != 0 { add(.convBackwardInput, [.optimized, .ref], convShape, s.name) }
+                if step.input != 0 { add(.convBackwardInput, convInputGradVariants, convShape, s.name) }
             case .batchNorm(let d, let relu), .batchNormPool(let d, let relu):
                 let planes = Shape.planes(channels: t.channels, height: t.height, width: t.width, kernel: 0, relu: relu)
                 add(.bnBackward, [.optimized, .ref], planes, network.layers[d].name + ".bn")

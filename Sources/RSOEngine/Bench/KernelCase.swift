@@ -54,7 +54,7 @@ public struct KernelCase: Sendable, Equatable {
         /// The C suffix of the family's optimised variant (the one `KernelTable(.optimized)` calls).
         public var optimizedSuffix: String {
             switch self {
-            case .conv: return "direct_avx2"  // 3×3; other kernel sizes: im2col_blas
+            case .conv: return "direct_avx2"  // 3×3 on wide rows; narrow: sample_lanes_avx2; k ≠ 3: im2col_blas
             case .im2col: return "flat_copy"
             case .bnReluInfer, .bnReluAvgpool2: return "affine_fma"
             case .avgpool2, .globalAvgpool, .fc: return "simd_f32"
@@ -77,6 +77,7 @@ public struct KernelCase: Sendable, Equatable {
         case optimized
         case im2colBLAS = "im2col_blas"
         case directAVX2 = "direct_avx2"
+        case sampleLanesAVX2 = "sample_lanes_avx2"
         case ref
     }
 
@@ -142,7 +143,7 @@ public struct KernelCase: Sendable, Equatable {
     public var suffix: String {
         switch variant {
         case .optimized: return family.optimizedSuffix
-        case .im2colBLAS, .directAVX2, .ref: return variant.rawValue
+        case .im2colBLAS, .directAVX2, .sampleLanesAVX2, .ref: return variant.rawValue
         }
     }
 

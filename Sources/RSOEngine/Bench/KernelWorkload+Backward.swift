@@ -16,11 +16,15 @@ extension KernelWorkload {
             let floats = ref ? 0 : Int(cs_conv2d_backward_input_scratch_floats(Int32(ci), Int32(co), Int32(cs), Int32(h),
                                                                                  Int32(w), Int32(k)))
             let scratch = (0..<scheduler.workers).map { _ in zerosF(floats) }
+            let lanes = kernelCase.variant == .sampleLanesAVX2
             return { c, worker in
                 let dyc = dy + c * cs * co * h * w, dxc = dx + c * cs * ci * h * w
                 if ref {
                     cs_conv2d_backward_input_cnhw_f32__ref(dyc, wt, Int32(ci), Int32(co), Int32(n(c)), Int32(h), Int32(w),
                                                            Int32(k), dxc)
+                } else if lanes {
+                    cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx2(dyc, wt, Int32(ci), Int32(co), Int32(n(c)),
+                                                                         Int32(h), Int32(w), Int32(k), dxc, scratch[worker])
                 } else {
                     cs_conv2d_backward_input_cnhw_f32__direct_avx2(dyc, wt, Int32(ci), Int32(co), Int32(n(c)), Int32(h), Int32(w),
                                                            Int32(k), dxc, scratch[worker])
@@ -51,7 +55,7 @@ extension KernelWorkload {
                 case .im2colBLAS:
                     cs_conv2d_backward_weight_cnhw_f32__im2col_blas(xc, dyc, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k),
                                                               dwc, scratch[worker], tile)
-                case .ref, .directAVX2:
+                case .ref, .directAVX2, .sampleLanesAVX2:
                     cs_conv2d_backward_weight_cnhw_f32__ref(xc, dyc, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), dwc)
                 }
             }

@@ -125,7 +125,8 @@ public final class KernelWorkload {
             switch kc.variant {
             case .im2colBLAS: conv = .im2colBLAS(tile: convTile)
             case .directAVX2: conv = .directAVX2
-            case .ref, .optimized: conv = table.conv(kernel: k)
+            case .sampleLanesAVX2: conv = .sampleLanesAVX2
+            case .ref, .optimized: conv = table.conv(kernel: k, width: w)
             }
             let scratchFloats = conv.scratchFloats(inChannels: ci, outChannels: co, samples: cs, height: h, width: w,
                                                    kernel: k)

@@ -140,7 +140,7 @@ public final class ForwardExecutor {
                 if case .conv(let c) = layer {
                     s1.append(zeros(maxChunks * c.outChannels)); s2.append(zeros(maxChunks * c.outChannels))
                     s3.append(zeros(c.outChannels)); s4.append(zeros(c.outChannels))
-                    maxScratch = max(maxScratch, table.conv(kernel: c.kernel).scratchFloats(
+                    maxScratch = max(maxScratch, table.conv(kernel: c.kernel, width: c.width).scratchFloats(
                         inChannels: c.inChannels, outChannels: c.outChannels, samples: chunkSamples,
                         height: c.height, width: c.width, kernel: c.kernel))
                 } else {

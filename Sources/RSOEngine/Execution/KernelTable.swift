@@ -11,6 +11,8 @@ public enum KernelSet: String, Sendable, CaseIterable {
 public enum ConvKernel: Sendable, Equatable {
     case reference
     case directAVX2
+    /// 8 samples in the 8 lanes of a vector (conv_sample_lanes.c): no idle lanes on narrow rows.
+    case sampleLanesAVX2
     case im2colBLAS(tile: Int)
 
     /// Floats of per-worker scratch the variant needs for one chunk of this shape.
@@ -22,6 +24,9 @@ public enum ConvKernel: Sendable, Equatable {
             return Int(cs_conv2d_cnhw_f32__direct_scratch_floats(Int32(inChannels), Int32(outChannels),
                                                                   Int32(samples), Int32(height), Int32(width),
                                                                   Int32(kernel)))
+        case .sampleLanesAVX2:
+            return Int(cs_conv2d_cnhw_f32__sample_lanes_scratch_floats(
+                Int32(inChannels), Int32(outChannels), Int32(samples), Int32(height), Int32(width), Int32(kernel)))
         case .im2colBLAS(let tile): return inChannels * kernel * kernel * tile
         }
     }
@@ -35,6 +40,8 @@ public enum ConvKernel: Sendable, Equatable {
         switch self {
         case .reference: cs_conv2d_cnhw_f32__ref(x, w, cin, cout, n, h, wd, k, y, sum, sumsq)
         case .directAVX2: cs_conv2d_cnhw_f32__direct_avx2(x, w, cin, cout, n, h, wd, k, y, sum, sumsq, scratch)
+        case .sampleLanesAVX2:
+            cs_conv2d_cnhw_f32__sample_lanes_avx2(x, w, cin, cout, n, h, wd, k, y, sum, sumsq, scratch)
         case .im2colBLAS(let tile):
             cs_conv2d_cnhw_f32__im2col_blas(x, w, cin, cout, n, h, wd, k, y, sum, sumsq, scratch, tile)
         }
@@ -83,6 +90,8 @@ public struct KernelTable {
     public let set: KernelSet
     /// Conv with a 3×3 kernel (the direct micro-kernel: 2–3× im2col + sgemm on these narrow layers).
     public let conv3x3: ConvKernel
+    /// Conv with a 3×3 kernel on planes where row vectors would idle lanes (`prefersSampleLanes`).
+    public let conv3x3SampleLanes: ConvKernel
     /// Conv with any other kernel size.
     public let convOther: ConvKernel
     public let bnReluInfer: BNReluInfer
@@ -111,6 +120,7 @@ public struct KernelTable {
         switch set {
         case .optimized:
             conv3x3 = .directAVX2
+            conv3x3SampleLanes = .sampleLanesAVX2
             convOther = .im2colBLAS(tile: convTile)
             bnReluInfer = cs_bn_relu_infer_f32__affine_fma
             bnReluAvgpool2 = cs_bn_relu_avgpool2_cnhw_f32__affine_fma
@@ -126,6 +136,7 @@ public struct KernelTable {
             im2col = cs_im2col_cnhw_f32__flat_copy
         case .reference:
             conv3x3 = .reference
+            conv3x3SampleLanes = .reference
             convOther = .reference
             bnReluInfer = cs_bn_relu_infer_f32__ref
             bnReluAvgpool2 = cs_bn_relu_avgpool2_cnhw_f32__ref
@@ -142,7 +153,17 @@ public struct KernelTable {
         }
     }
 
-    /// The conv variant for kernel size `k`.
+    /// The conv variant for kernel size `k` on planes `width` pixels wide.
     @inline(__always)
-    public func conv(kernel k: Int) -> ConvKernel { k == 3 ? conv3x3 : convOther }
+    public func conv(kernel k: Int, width: Int) -> ConvKernel {
+        k != 3 ? convOther : (Self.prefersSampleLanes(kernel: k, width: width) ? conv3x3SampleLanes : conv3x3)
+    }
+
+    /// Where samples in lanes beat row vectors for a k×k conv or its input gradient (`rso bench
+    /// roofline --family conv,conv_bwd_input`, docs/performance.md): 3×3 on rows of 8 or fewer
+    /// pixels, or not a multiple of 8 (28, 14, 7: a row's last vector idles lanes). On full rows of
+    /// 16 and 32 the two measured within noise; __direct_avx2 keeps those.
+    public static func prefersSampleLanes(kernel: Int, width: Int) -> Bool {
+        kernel == 3 && (width <= 8 || width % 8 != 0)
+    }
 }
