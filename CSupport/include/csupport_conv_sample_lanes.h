@@ -17,7 +17,7 @@ extern "C" {
 //                               rounded up to an odd multiple of 16
 //   + 8·HWr·Coutr               the lane-transposed output of 8 samples
 //   + 16·Coutr                  statistics accumulators (4 double lanes of sum and sum of squares)
-// Independent of n. mnist6 16→16 3×3 7×7: 2304 + 15 + 16·656 + 6272 + 256 = 19343 (~76 KiB).
+// Independent of n. mnist6 16→16 3×3 7×7: 2304 + 15 + 16·656 + 6528 + 256 = 19599 (~77 KiB).
 long cs_conv2d_cnhw_f32__sample_lanes_scratch_floats(int Cin, int Cout, int n, int H, int W, int k);
 
 // The same semantics as cs_conv2d_cnhw_f32__ref (any k ≥ 1, Cin, Cout, n, H, W; statistics of y

@@ -145,8 +145,8 @@ final class KernelCaseBenchTests: XCTestCase {
     func testFamilyFilterAndDeduplication() {
         let convs = KernelCase.cases(for: NetworkZoo.mnist6(), families: [.conv])
         XCTAssertTrue(convs.allSatisfy { $0.family == .conv })
-        // mnist6: conv1 (1→16 @28), conv2 (@28), conv3+conv4 (@14), conv5+conv6 (@7): 4 shapes × 3 variants.
-        XCTAssertEqual(convs.count, 12)
+        // mnist6: conv1 (1→16 @28), conv2 (@28), conv3+conv4 (@14), conv5+conv6 (@7): 4 shapes × 4 variants.
+        XCTAssertEqual(convs.count, 16)
         XCTAssertEqual(convs.first { $0.sites == ["conv5", "conv6"] }?.variant, .im2colBLAS)
     }
 

@@ -1,8 +1,9 @@
 import CSupport
 import XCTest
 
-/// cs_conv2d_cnhw_f32__direct_avx2 (AVX2+FMA micro-kernel, chosen at run time, so debug builds test it
-/// too; machines without AVX2 get __ref itself), against __ref.
+/// cs_conv2d_cnhw_f32__direct_avx2 and cs_conv2d_cnhw_f32__sample_lanes_avx2 (AVX2+FMA micro-kernels,
+/// chosen at run time, so debug builds test them too; machines without AVX2 get __ref itself),
+/// against __ref.
 final class ConvDirectKernelTests: XCTestCase {
     struct Shape: CustomStringConvertible {
         var cin, cout, n, h, w, k: Int
@@ -11,7 +12,7 @@ final class ConvDirectKernelTests: XCTestCase {
         var description: String { "Cin=\(cin) Cout=\(cout) n=\(n) \(h)×\(w) k=\(k)" }
     }
 
-    enum Variant: CaseIterable { case direct }
+    enum Variant: CaseIterable { case direct, sampleLanes }
 
     struct Result {
         var y: [Float]
@@ -33,6 +34,19 @@ final class ConvDirectKernelTests: XCTestCase {
         return Result(y: y, sum: sum.map { $0 - statsStart }, sumsq: sumsq.map { $0 - statsStart })
     }
 
+    private func scratchFloats(_ v: Variant, _ s: Shape) -> Int {
+        let size = v == .direct ? cs_conv2d_cnhw_f32__direct_scratch_floats
+                                : cs_conv2d_cnhw_f32__sample_lanes_scratch_floats
+        return Int(size(s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32))
+    }
+
+    private func call(_ v: Variant, _ s: Shape, _ x: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
+                      _ y: UnsafeMutablePointer<Float>, _ sum: UnsafeMutablePointer<Double>?,
+                      _ sumsq: UnsafeMutablePointer<Double>?, _ scratch: UnsafeMutablePointer<Float>?) {
+        let f = v == .direct ? cs_conv2d_cnhw_f32__direct_avx2 : cs_conv2d_cnhw_f32__sample_lanes_avx2
+        f(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, y, sum, sumsq, scratch)
+    }
+
     /// Runs a variant with y and the scratch (exactly the advertised size, pre-filled with NaN: its
     /// contents must not matter) inside guard zones, checks the guards, and returns y and the
     /// statistics ADDED to `statsStart` (nil: NULL statistics pointers).
@@ -43,8 +57,7 @@ final class ConvDirectKernelTests: XCTestCase {
         let yCount = s.cout * s.p
         var yBuf = [Float](repeating: Self.sentinel, count: g + yCount + g)
         for i in g..<(g + yCount) { yBuf[i] = .nan }  // an output the kernel forgets stays NaN
-        let scratchCount = Int(cs_conv2d_cnhw_f32__direct_scratch_floats(
-            s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32))
+        let scratchCount = scratchFloats(v, s)
         XCTAssertGreaterThanOrEqual(scratchCount, 0, "\(s): scratch size", file: file, line: line)
         var scratch = [Float](repeating: .nan, count: scratchCount + g)
         for i in scratchCount..<(scratchCount + g) { scratch[i] = Self.sentinel }
@@ -56,12 +69,7 @@ final class ConvDirectKernelTests: XCTestCase {
                     sumsq.withUnsafeMutableBufferPointer { s2 in
                         let y = yb.baseAddress! + g
                         let p1 = stats ? s1.baseAddress : nil, p2 = stats ? s2.baseAddress : nil
-                        switch v {
-                        case .direct:
-                            cs_conv2d_cnhw_f32__direct_avx2(x, wt, s.cin.int32, s.cout.int32, s.n.int32,
-                                                       s.h.int32, s.w.int32, s.k.int32, y, p1, p2,
-                                                       sb.baseAddress)
-                        }
+                        call(v, s, x, wt, y, p1, p2, sb.baseAddress)
                     }
                 }
             }
@@ -78,8 +86,8 @@ final class ConvDirectKernelTests: XCTestCase {
     }
 
     /// Per-output error bound. __ref rounds an (almost) exact double sum once: ≤ u·|y| ≤ u·Σ|w·x|.
-    /// __direct_avx2 sums the K = Cin·k² float products of an output in the order (ci, ky, kx) with FMA
-    /// (without AVX2 it is __ref itself): |ŷ − y| ≤ γ_K·Σ|w·x| ≈ K·u·Σ|w·x|. So the
+    /// __direct_avx2 and __sample_lanes_avx2 each sum the K = Cin·k² float products of an output in
+    /// the order (ci, ky, kx) with FMA, one rounding per FMA (without AVX2 they are __ref itself): |ŷ − y| ≤ γ_K·Σ|w·x| ≈ K·u·Σ|w·x|. So the
     /// two differ by at most (K + 1)·u·Σ|w·x|; (K + 2) covers the O(u²) terms. Σ|w·x| per output is
     /// the reference convolution of |x| with |w| (double sums of non-negative terms).
     private func bounds(_ s: Shape, _ x: [Float], _ wt: [Float]) -> [Double] {
@@ -179,8 +187,7 @@ final class ConvDirectKernelTests: XCTestCase {
                     for n in [1, 3] {
                         check(Shape(cin: 3, cout: 5, n: n, h: h, w: w, k: k), rng: &rng)
                     }
-                    check(Shape(cin: 17, cout: 16, n: 1, h: h, w: w, k: k), variants: [.direct],
-                          rng: &rng)
+                    check(Shape(cin: 17, cout: 16, n: 1, h: h, w: w, k: k), rng: &rng)
                 }
             }
         }
@@ -201,7 +208,32 @@ final class ConvDirectKernelTests: XCTestCase {
             Shape(cin: 16, cout: 32, n: 32, h: 16, w: 16, k: 1),
             Shape(cin: 5, cout: 17, n: 32, h: 9, w: 9, k: 3),
         ]
-        for s in shapes { check(s, variants: [.direct], rng: &rng) }
+        for s in shapes { check(s, rng: &rng) }
+    }
+
+    /// __sample_lanes_avx2 on the shapes that choose it and their edges: every square plane 1…30
+    /// (7, 14, 28 included) and a non-square one of each odd width 1…29; channel counts 1, 3, 16, 17
+    /// (partial 4-channel blocks); chunks of 1, 7, 8, 9, 16, 17 and 32 samples (a partial octet of
+    /// lanes, exactly one, one past it, several).
+    func testSampleLanesMatchesRefOnSweptShapes() {
+        var rng = KernelRNG(seed: 37)
+        let channels = [1, 3, 16, 17], chunks = [1, 7, 8, 9, 16, 17, 32]
+        for side in 1...30 {
+            let cin = channels[side % 4], cout = channels[(side / 4) % 4], n = chunks[side % chunks.count]
+            check(Shape(cin: cin, cout: cout, n: n, h: side, w: side, k: 3), variants: [.sampleLanes], rng: &rng)
+            if side % 2 == 1 {
+                check(Shape(cin: cout, cout: cin, n: chunks[(side + 3) % chunks.count], h: 31 - side, w: side, k: 3),
+                      variants: [.sampleLanes], rng: &rng)
+            }
+        }
+        for cin in channels {
+            for cout in channels {
+                for (side, n) in [(7, 9), (14, 1), (28, 2)] {
+                    check(Shape(cin: cin, cout: cout, n: n, h: side, w: side, k: 3), variants: [.sampleLanes],
+                          rng: &rng)
+                }
+            }
+        }
     }
 
     /// Kernel sizes other than 1 and 3 take the generic (run-time k) micro-kernel: k = 5 and 7,
@@ -235,18 +267,16 @@ final class ConvDirectKernelTests: XCTestCase {
         var rng = KernelRNG(seed: 36)
         let s = Shape(cin: 4, cout: 6, n: 2, h: 7, w: 10, k: 3)
         let x = rng.floats(s.cin * s.p), wt = rng.floats(s.cout * s.kk)
-        let once = run(.direct, s, x, wt, statsStart: 0)
-        var scratch = [Float](repeating: 0, count: Int(cs_conv2d_cnhw_f32__direct_scratch_floats(
-            s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32)))
-        var y = [Float](repeating: 0, count: s.cout * s.p)
-        var sum = [Double](repeating: 0, count: s.cout), sumsq = sum
-        for _ in 0..<2 {
-            cs_conv2d_cnhw_f32__direct_avx2(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32,
-                                       s.w.int32, s.k.int32, &y, &sum, &sumsq, &scratch)
+        for v in Variant.allCases {
+            let once = run(v, s, x, wt, statsStart: 0)
+            var scratch = [Float](repeating: 0, count: scratchFloats(v, s))
+            var y = [Float](repeating: 0, count: s.cout * s.p)
+            var sum = [Double](repeating: 0, count: s.cout), sumsq = sum
+            for _ in 0..<2 { call(v, s, x, wt, &y, &sum, &sumsq, &scratch) }
+            // 2·a is exact in double, and a + a == 2·a: the second call adds the same value exactly.
+            XCTAssertEqual(sum, once.sum.map { 2 * $0 }, "\(v)")
+            XCTAssertEqual(sumsq, once.sumsq.map { 2 * $0 }, "\(v)")
         }
-        // 2·a is exact in double, and a + a == 2·a: the second call adds the same value exactly.
-        XCTAssertEqual(sum, once.sum.map { 2 * $0 })
-        XCTAssertEqual(sumsq, once.sumsq.map { 2 * $0 })
     }
 
     /// Cin = 0 is the sum over no inputs: y = 0, statistics += 0. Empty images write nothing.
@@ -258,9 +288,10 @@ final class ConvDirectKernelTests: XCTestCase {
             XCTAssertEqual(r.sum, [0, 0, 0], "\(v)")
         }
         XCTAssertEqual(cs_conv2d_cnhw_f32__direct_scratch_floats(0, 3, 2, 4, 5, 3), 0)
+        XCTAssertEqual(cs_conv2d_cnhw_f32__sample_lanes_scratch_floats(0, 3, 2, 4, 5, 3), 0)
         for empty in [Shape(cin: 2, cout: 3, n: 0, h: 4, w: 5, k: 3),
                       Shape(cin: 2, cout: 3, n: 2, h: 0, w: 5, k: 3)] {
-            _ = run(.direct, empty, [], [Float](repeating: 1, count: empty.cout * empty.kk))
+            for v in Variant.allCases { _ = run(v, empty, [], [Float](repeating: 1, count: empty.cout * empty.kk)) }
         }
     }
 
@@ -277,6 +308,10 @@ final class ConvDirectKernelTests: XCTestCase {
             let upper = ((cout + 3) / 4 * 4) * cin * k * k + 15
                 + max(16384, cin * (h + k) * (w + 7 + k)) + 32 * cin
             XCTAssertLessThanOrEqual(got, upper, "Cin=\(cin) Cout=\(cout) \(h)×\(w) k=\(k)")
+        }
+        // __sample_lanes_avx2: the header's worked example (mnist6 7×7), independent of n.
+        for n in [1, 32] {
+            XCTAssertEqual(cs_conv2d_cnhw_f32__sample_lanes_scratch_floats(16, 16, n.int32, 7, 7, 3), 19599)
         }
     }
 }

@@ -192,17 +192,20 @@ final class BackwardKernelTests: XCTestCase {
                 for (n, h, w) in kernelChunkShapes {
                     let plane = n * h * w
                     let dy = rng.floats(cout * plane), wt = rng.floats(cout * cin * k * k)
-                    var ref = [Float](repeating: .nan, count: cin * plane), opt = ref
+                    var ref = [Float](repeating: .nan, count: cin * plane)
                     cs_conv2d_backward_input_cnhw_f32__ref(dy, wt, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32, &ref)
                     let floats = cs_conv2d_backward_input_scratch_floats(cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32)
-                    var scratch = [Float](repeating: .nan, count: max(1, floats))
-                    cs_conv2d_backward_input_cnhw_f32__direct_avx2(dy, wt, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32,
-                                                           &opt, &scratch)
-                    // Each dx is a float sum of ≤ Cout·k² products (the direct conv, FMA):
+                    // Each dx is a float sum of ≤ Cout·k² products (either direct conv, FMA):
                     // γ_{Cout·k²}·Σ|w·dy| + u·|exact| ≤ γ_{Cout·k² + 1}·Σ|w·dy|.
                     let absRef = refAbsInput(dy, wt, cin, cout, n, h, w, k)
-                    assertWithinBounds(opt, ref, bounds: absRef.map { gamma(cout * k * k + 1) * $0 },
-                                       "Cin=\(cin) Cout=\(cout) k=\(k) n=\(n) \(h)×\(w)")
+                    for (name, f) in [("direct_avx2", cs_conv2d_backward_input_cnhw_f32__direct_avx2),
+                                      ("sample_lanes_avx2", cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx2)] {
+                        var scratch = [Float](repeating: .nan, count: max(1, floats))
+                        var opt = [Float](repeating: .nan, count: cin * plane)
+                        f(dy, wt, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32, &opt, &scratch)
+                        assertWithinBounds(opt, ref, bounds: absRef.map { gamma(cout * k * k + 1) * $0 },
+                                           "\(name) Cin=\(cin) Cout=\(cout) k=\(k) n=\(n) \(h)×\(w)")
+                    }
                 }
             }
         }
