@@ -166,6 +166,36 @@ AVX2_INLINE void sl_store_octet(const float *yt, int Cout, long P, int s0, int n
     }
 }
 
+// Prefetches the next octet's input (Cin runs of ns·H·W floats, n·H·W apart) into L2, a few lines
+// per pixel triple, so that its transposition does not wait on memory: streaming a batch through,
+// the transpositions stalled on cache misses (measured ~20% slower than on a cache-resident chunk).
+typedef struct {
+    const char *base;  // channel 0 of the next octet
+    long run, step;    // bytes per channel run, bytes from one channel to the next
+    long lines, per;   // cache lines still to prefetch, lines per call
+    long ci, off;      // the cursor
+} sl_prefetch;
+
+static sl_prefetch sl_prefetch_octet(const float *x, int Cin, int n, long HW, int s0, long triples) {
+    sl_prefetch p = {0};
+    if (s0 >= n) return p;
+    const int ns = n - s0 < SL_LANES ? n - s0 : SL_LANES;
+    p.base = (const char *)(x + (long)s0 * HW);
+    p.run = (long)ns * HW * (long)sizeof(float);
+    p.step = (long)n * HW * (long)sizeof(float);
+    p.lines = Cin * ((p.run + 63) / 64);
+    p.per = (p.lines + triples - 1) / triples;
+    return p;
+}
+
+AVX2_INLINE void sl_prefetch_some(sl_prefetch *p) {
+    for (long i = 0; i < p->per && p->lines > 0; i++, p->lines--) {
+        _mm_prefetch(p->base + p->ci * p->step + p->off, _MM_HINT_T1);
+        p->off += 64;
+        if (p->off >= p->run) { p->off = 0; p->ci++; }
+    }
+}
+
 typedef void (*sl_block_fn)(int k, const float *wp, int Cin, long cstride, long rowstride,
                             const float *const in[SL_V], float *out, long jstride);
 
@@ -248,8 +278,10 @@ static AVX2_FN void sample_lanes_avx2(const float *x, const float *w, int Cin, i
     for (int s0 = 0; s0 < n; s0 += SL_LANES) {
         const int ns = n - s0 < SL_LANES ? n - s0 : SL_LANES;
         sl_load_octet(x, Cin, n, W, s0, ns, &g, xt);
+        sl_prefetch next = sl_prefetch_octet(x, Cin, n, g.HW, s0 + SL_LANES, g.HWr / SL_V);
         long oy = 0, ox = 0;  // the pixel q0
         for (long q0 = 0; q0 < g.HWr; q0 += SL_V) {
+            sl_prefetch_some(&next);
             const float *in[SL_V];
             for (int j = 0; j < SL_V; j++) {
                 in[j] = q0 + j < g.HW ? xt + (oy * g.Wp + ox) * SL_LANES : xt;  // tap (0, 0)
