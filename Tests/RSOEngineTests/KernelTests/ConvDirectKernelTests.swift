@@ -236,6 +236,18 @@ final class ConvDirectKernelTests: XCTestCase {
         }
     }
 
+    /// The two direct variants do the same FMAs in the same order per output (ci, ky, kx), only on
+    /// different lanes: y is bit-identical (so switching variant by shape changes no activation; the
+    /// statistics' summation order differs, within checkStats' bounds).
+    func testSampleLanesOutputIsBitIdenticalToDirect() {
+        var rng = KernelRNG(seed: 38)
+        for s in [Shape(cin: 16, cout: 16, n: 9, h: 7, w: 7, k: 3), Shape(cin: 17, cout: 3, n: 1, h: 14, w: 14, k: 3),
+                  Shape(cin: 3, cout: 16, n: 32, h: 28, w: 28, k: 3), Shape(cin: 5, cout: 6, n: 3, h: 5, w: 9, k: 1)] {
+            let x = rng.floats(s.cin * s.p), wt = rng.floats(s.cout * s.kk)
+            assertBitwiseEqual(run(.sampleLanes, s, x, wt).y, run(.direct, s, x, wt).y, "\(s)")
+        }
+    }
+
     /// Kernel sizes other than 1 and 3 take the generic (run-time k) micro-kernel: k = 5 and 7,
     /// and even k = 2 and 4 (not used by our networks; __ref pads k/2 before, k/2 − 1 after).
     func testOtherKernelSizes() {
