@@ -40,6 +40,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "conv_dispatch.h"
+
 // Target size of the padded input group, floats (64 KiB; read once per block of output channels,
 // from L1/L2). Reordering the loops so that one band of rows stays in L1 across all blocks
 // measured no faster.
@@ -320,10 +322,6 @@ static AVX2_FN void direct_avx2(const float *x, const float *w, int Cin, int Cou
     }
 }
 
-// A load of libgcc's/compiler-rt's cpu model (filled by a constructor): cheap enough per call.
-static int have_avx2_fma(void) {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
 #endif
 
 // MARK: - Entry point
@@ -331,18 +329,5 @@ static int have_avx2_fma(void) {
 void cs_conv2d_cnhw_f32__direct_avx2(const float *x, const float *w, int Cin, int Cout, int n, int H,
                                 int W, int k, float *y, double *sum, double *sumsq,
                                 float *scratch) {
-    const long P = (long)n * H * W;
-    if (Cout <= 0 || n <= 0 || H <= 0 || W <= 0) return;
-    if (Cin <= 0 || k <= 0) {  // the sum over no inputs: y = 0, statistics unchanged
-        memset(y, 0, sizeof(float) * (size_t)(Cout * P));
-        return;
-    }
-#if defined(__x86_64__)
-    if (have_avx2_fma()) {
-        direct_avx2(x, w, Cin, Cout, n, H, W, k, y, sum, sumsq, scratch);
-        return;
-    }
-#endif
-    // Machines without AVX2 get the plain-loop twin: the same semantics, no second copy of it.
-    cs_conv2d_cnhw_f32__ref(x, w, Cin, Cout, n, H, W, k, y, sum, sumsq);
+    conv_dispatch(CONV_AVX2_BODY(direct_avx2), x, w, Cin, Cout, n, H, W, k, y, sum, sumsq, scratch);
 }

@@ -32,6 +32,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "conv_dispatch.h"
+
 #define SL_R 4      // output channels per register block
 #define SL_V 3      // pixels per register block
 #define SL_LANES 8  // samples per vector
@@ -302,9 +304,6 @@ static AVX2_FN void sample_lanes_avx2(const float *x, const float *w, int Cin, i
         }
 }
 
-static int sl_have_avx2_fma(void) {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
 #endif
 
 // MARK: - Entry point
@@ -312,17 +311,5 @@ static int sl_have_avx2_fma(void) {
 void cs_conv2d_cnhw_f32__sample_lanes_avx2(const float *x, const float *w, int Cin, int Cout, int n,
                                            int H, int W, int k, float *y, double *sum,
                                            double *sumsq, float *scratch) {
-    const long P = (long)n * H * W;
-    if (Cout <= 0 || n <= 0 || H <= 0 || W <= 0) return;
-    if (Cin <= 0 || k <= 0) {  // the sum over no inputs: y = 0, statistics unchanged
-        memset(y, 0, sizeof(float) * (size_t)(Cout * P));
-        return;
-    }
-#if defined(__x86_64__)
-    if (sl_have_avx2_fma()) {
-        sample_lanes_avx2(x, w, Cin, Cout, n, H, W, k, y, sum, sumsq, scratch);
-        return;
-    }
-#endif
-    cs_conv2d_cnhw_f32__ref(x, w, Cin, Cout, n, H, W, k, y, sum, sumsq);
+    conv_dispatch(CONV_AVX2_BODY(sample_lanes_avx2), x, w, Cin, Cout, n, H, W, k, y, sum, sumsq, scratch);
 }
