@@ -275,10 +275,9 @@ public final class Trainer {
                                                          seed: options.seed, label: "cache-\(state.cycle)-\(u)")
             let stats = PopulationStatistics.compute(executor: executor, dataset: train, indices: idx, belowLayer: d,
                                                      stop: stop)
-            // Every rank holds the whole cache: its trials read any sample of it.
-            let build = { ActivationCache(executor: self.executor, dataset: self.train, layer: d, statistics: stats,
-                                          stop: self.stop) }
-            cache = split.map { $0.inFull(build) } ?? build()
+            // Under MPI each rank computes its chunks of every piece and gathers the others' rows:
+            // every rank holds the whole cache, since its trials read any sample of it.
+            cache = ActivationCache(executor: executor, dataset: train, layer: d, statistics: stats, stop: stop)
             cached = true
         }
         let name = layer.map { parameters.network.layers[$0].name } ?? "network"
