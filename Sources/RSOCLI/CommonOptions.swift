@@ -19,6 +19,11 @@ public struct DataOptions: ParsableArguments {
         valueName: "dir"))
     public var dataDir: String?
 
+    @Option(name: .long, help: "Use only the first N training images (quick runs and tests; normalised with the whole split's statistics).")
+    public var trainSamples: Int?
+    @Option(name: .long, help: "Use only the first N test images.")
+    public var testSamples: Int?
+
     public init() {}
 
     public func load(for net: NetworkSpec, stop: StopRequest? = nil) throws -> DatasetSplits {
@@ -26,6 +31,7 @@ public struct DataOptions: ParsableArguments {
         let dir = try DatasetSplits.resolveDirectory(flag: dataDir, environment: ProcessInfo.processInfo.environment,
                                                      format: format)
         return try DatasetSplits.load(format: format, directory: dir, stop: stop)
+            .prefix(train: trainSamples, test: testSamples)
     }
 }
 
