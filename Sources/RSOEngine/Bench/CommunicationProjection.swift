@@ -11,6 +11,13 @@ public struct TrialCommunication: Sendable, Codable, Equatable {
     /// Bytes of every chunk's partials per step (all ranks' contributions together): what each
     /// node must end up with, whatever the node count.
     public var payloadBytes: Double
+
+    public init(collectives: Double, bytesReceived: Double, seconds: Double, payloadBytes: Double) {
+        self.collectives = collectives
+        self.bytesReceived = bytesReceived
+        self.seconds = seconds
+        self.payloadBytes = payloadBytes
+    }
 }
 
 /// Projects one layer's step time on N nodes from one node's measurement (docs/performance.md,

@@ -17,10 +17,10 @@ extension Trainer {
     /// Values gathered per trial: lossW, lossPlus, lossMinus, Δ, choice.
     private static let decisionWidth = 5
 
-    /// Whether the trials of weight unit layers are rank-owned in this run. Batch reuse keeps W's
-    /// activations of one batch across trials on one process, so those runs stay data-parallel.
+    /// Whether the trials of weight units are rank-owned in this run (every trial then draws a
+    /// fresh batch: batch reuse requires the sequential scheme).
     var ranksOwnTrials: Bool {
-        split != nil && options.sampling == .weight && options.update != .sequential && options.batchReuse <= 1
+        split != nil && options.sampling == .weight && options.update != .sequential
     }
 
     /// The end of the round starting at position `p` of layer `d` (of `trials`), at most `limit` trials.

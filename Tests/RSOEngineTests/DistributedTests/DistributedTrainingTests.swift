@@ -62,12 +62,9 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// Batch reuse (W's activations kept across trials, each rank keeping its own chunks')
-    /// distributed like sequential trials; with a parallel update scheme too (data-parallel then).
+    /// distributed like sequential trials.
     func testBatchReuseMatchesOneProcess() throws {
-        let data = try mnist()
-        for extra in [["--batch-reuse", "4"], ["--batch-reuse", "4", "--update", "neuron-parallel"]] {
-            try assertSameAsOneProcess("mnist6", data, trials: 240, extra, layouts: [(3, 1)])
-        }
+        try assertSameAsOneProcess("mnist6", try mnist(), trials: 240, ["--batch-reuse", "4"], layouts: [(3, 1)])
     }
 
     /// The parallel update schemes with rank-owned trials: 240 trials cover the FC layer's weight
@@ -100,7 +97,12 @@ final class DistributedTrainingTests: XCTestCase {
         let third = try runRSO(args("mnist6", data, trials: 100, checkpoint: path, extra + ["--resume", path]))
         XCTAssertEqual(third.status, 0, third.output)
         let (got, expected) = (try DistributedFixtures.trainedState(path), try DistributedFixtures.trainedState(reference))
-        XCTAssertEqual(got.metadata, expected.metadata)
+        // The same state (pending changes of the unfinished group included); each stop evaluated once more.
+        func withoutEvaluations(_ metadata: String) -> String {
+            metadata.replacingOccurrences(of: #""evaluations":"\[[^\]]*\]","#, with: "", options: .regularExpression)
+        }
+        XCTAssertTrue(got.metadata.contains(#"\"pending\":[{"#), got.metadata)
+        XCTAssertEqual(withoutEvaluations(got.metadata), withoutEvaluations(expected.metadata))
         XCTAssertTrue(got.tensors == expected.tensors, "a rank-owned run moved across rank counts ends with different tensors")
     }
 
