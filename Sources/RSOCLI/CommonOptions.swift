@@ -71,7 +71,13 @@ public struct ThreadOptions: ParsableArguments {
 
     /// This machine's pool plan for these options.
     public func plan() throws -> ThreadPlan {
-        ThreadPlan.make(cores: try MachineInfo.cores(), threads: threads, numa: numaAware)
+        ThreadPlan.make(cores: try Self.cores(), threads: threads, numa: numaAware)
+    }
+
+    /// This machine's cores a run may use: under an MPI launcher, those of the rank's binding.
+    public static func cores() throws -> [CoreInfo] {
+        let all = try MachineInfo.cores()
+        return ProcessGroups.launchedByMPI() ? MachineInfo.coresInBinding(all) : all
     }
 
     /// The scheduler these options select; `pin` binds pool workers to their cores. Refuses more

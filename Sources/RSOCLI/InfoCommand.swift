@@ -41,7 +41,7 @@ struct InfoCommand: ParsableCommand {
         print("  blas threads: \(MachineInfo.blasThreads) (the engine sets 1: workers own parallelism)")
         let cores: [CoreInfo]
         do {
-            cores = try MachineInfo.cores(synthetic: topology)
+            cores = topology == nil ? try ThreadOptions.cores() : try MachineInfo.cores(synthetic: topology)
         } catch {
             throw ValidationError("--topology: \(error)")
         }
