@@ -16,7 +16,7 @@ struct BenchTrialCommand: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
     @Option(name: .long, help: "Timed steps per layer (median and mean reported).")
     var trials: Int = 5
-    @Option(name: .long, help: "Caching of layer d's input: on, off, or both (compared).")
+    @Option(name: .long, help: "Caching: input (also spelt on: layer d's input), output (its input and pre-BN output; incremental trials only), off, or both (input and off, compared).")
     var cache: CacheChoice = .both
     @OptionGroup var trialEval: TrialEvalOption<EvalChoice>
     @Option(name: .long, help: "Trials per batch (1: a fresh batch per trial, the paper); > 1 times fresh and reused steps and mixes them 1:(K−1).")
@@ -24,13 +24,16 @@ struct BenchTrialCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
-    enum CacheChoice: String, ExpressibleByArgument, CaseIterable { case on, off, both }
+    enum CacheChoice: String, ExpressibleByArgument, CaseIterable { case on, off, both, input, output }
     enum EvalChoice: String, ExpressibleByArgument, CaseIterable, Sendable { case incremental, full, both }
 
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be a positive number of samples, got \(batch)") }
         if trials < 1 { throw ValidationError("--trials must be at least 1, got \(trials)") }
         if batchReuse < 1 { throw ValidationError("--batch-reuse must be at least 1, got \(batchReuse)") }
+        if cache == .output && evaluation != .incremental {
+            throw ValidationError("--cache output times incremental trials only (--trial-eval incremental), got --trial-eval \(evaluation.rawValue)")
+        }
     }
 
     /// Defaults to what training runs.
@@ -40,15 +43,16 @@ struct BenchTrialCommand: ParsableCommand {
 
     func run() throws {
         let scheduler = try threads.makeScheduler()
-        let modes: [Bool] = cache == .both ? [true, false] : [cache == .on]
+        let modes: [Bool] = cache == .both ? [true, false] : [cache != .off]
+        let output = cache == .output
         let paths: [EvaluationPath] = evaluation == .both ? [.full, .incremental]
             : [evaluation == .incremental ? .incremental : .full]
         var results: [TrialBenchmark.Result] = []
         var incremental: [TrialBenchmark.Result] = []
         for cached in modes {
             for path in paths {
-                if !json { print("\(net.rawValue), batch \(batch), \(threads.describe(scheduler)), cache \(cached ? "on" : "off"), trial eval \(path.rawValue), batch reuse \(batchReuse), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
-                let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, trials: trials, scheduler: scheduler,
+                if !json { print("\(net.rawValue), batch \(batch), \(threads.describe(scheduler)), cache \(output ? "output" : cached ? "input" : "off"), trial eval \(path.rawValue), batch reuse \(batchReuse), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
+                let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, outputCache: output, trials: trials, scheduler: scheduler,
                                                evaluation: path, batchReuse: batchReuse, progress: { if !json { print("  " + $0) } })
                 if path == paths[0] { results.append(r) } else { incremental.append(r) }
                 if !json { printTable(r) }

@@ -27,6 +27,8 @@ public struct TrialBenchmark {
         public var batch: Int
         public var threads: Int
         public var cache: Bool
+        /// Layer d's output cached too (`--cache output`): W runs from BN_d.
+        public var outputCache: Bool = false
         public var evaluation: String
         /// Trials per batch (`--batch-reuse`); > 1: each timed step is a fresh-batch step followed
         /// by a step on the same batch, and trials/s is their K-weighted mix.
@@ -41,7 +43,7 @@ public struct TrialBenchmark {
     }
 
     /// `trials` timed steps per layer (after one warm-up), spread over the layer's weights.
-    public static func run(network: NetworkSpec, batch: Int, cache: Bool, trials: Int,
+    public static func run(network: NetworkSpec, batch: Int, cache: Bool, outputCache: Bool = false, trials: Int,
                            scheduler: ChunkScheduler, seed: UInt64 = 1, evaluation: EvaluationPath? = nil,
                            batchReuse: Int = 1, progress: (String) -> Void = { _ in }) throws -> Result {
         var rng = SeededGenerator(seed: seed)
@@ -54,6 +56,7 @@ public struct TrialBenchmark {
         options.batch = batch
         options.cycles = 1
         options.cache = cache
+        options.outputCache = outputCache
         options.bnSamples = batch
         options.seed = seed
         if let evaluation { options.evaluation = evaluation }  // else what training runs
@@ -102,7 +105,8 @@ public struct TrialBenchmark {
             let engine = (cache ? 3 * fromD : model.fullForwardFlops + 2 * fromD) * b
             let name = network.layers[d].name
             let kind = TrialKind.of(layer: network.layers[d], kind: .weight)
-            let start = cache ? model.incremental.plan.layerStep[d] : 0
+            let plan = trainer.executor.plan
+            let start = outputCache ? plan.outputCacheStep(layer: d) : cache ? plan.layerStep[d] : 0
             let timedFlops = trainer.trialWork.flops[kind.index] - counted.flops[kind.index]
             layers.append(Layer(name: name, weights: weights, steps: trainer.visit.slotCount(layer: d),
                                 trialsPerSecond: 1 / mean, medianTrialSeconds: median,
@@ -111,13 +115,14 @@ public struct TrialBenchmark {
                                 countedFlopsPerTrial: timedFlops / Double(trials + reusedTimes.count)))
             progress(String(format: "%@: %.2f trials/s (median %.2f ms)", name, 1 / mean, 1000 * median))
             trainer.cache = nil
+            trainer.outputCache = nil
         }
         // Project with the weights' rate for every step of the layer (BN/bias steps cost at most that).
         let seconds = layers.reduce(0) { $0 + Double($1.steps) / $1.trialsPerSecond }
         let paperCycle = layers.reduce(0) { $0 + Double($1.weights) * $1.paperFlopsPerTrial }
         let engineCycle = layers.reduce(0) { $0 + Double($1.steps) * $1.engineFlopsPerTrial }
         return Result(net: network.name, batch: batch, threads: scheduler.workers, cache: cache,
-                      evaluation: options.evaluation.rawValue, batchReuse: reuse, layers: layers,
+                      outputCache: outputCache, evaluation: options.evaluation.rawValue, batchReuse: reuse, layers: layers,
                       projectedCycleSeconds: seconds, gflopsPaper: paperCycle / seconds / 1e9,
                       gflopsEngine: engineCycle / seconds / 1e9, paperCycleFlops: paperCycle,
                       engineCycleFlops: engineCycle)
