@@ -221,6 +221,7 @@ public final class Trainer {
                     trialsPerSecond: dt > 0 ? Double(trials - firstPosition) / dt : 0, elapsed: elapsed, sigma: info.sigma))
                 cache = nil
                 outputCache = nil
+                state.outputCachePatches = nil
                 state.unit += 1
                 state.position = 0
                 state.unitCounters = DecisionCounters()
