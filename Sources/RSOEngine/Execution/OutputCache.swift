@@ -30,6 +30,8 @@ public final class OutputCache {
     public let startStep: Int
     public let count: Int
     public let input: Input
+    /// Layer d's conv/FC input tensor (the rows a patch reads).
+    public let inputTensor: Int
     /// Accepted changes patched in since the build (the drift bound grows with it).
     public private(set) var patches = 0
     /// False when `stop` cut the build short: the cache must then be discarded.
@@ -39,8 +41,6 @@ public final class OutputCache {
     private let table: KernelTable
     private let rows: UnsafeMutablePointer<Float>
     private let perSample: Int
-    /// Layer d's conv/FC input tensor (the rows a patch reads).
-    private let inputTensor: Int
 
     /// Samples per piece of a whole-set patch (fixed: the pieces, not the threads, cut the work).
     static let patchPiece = 256

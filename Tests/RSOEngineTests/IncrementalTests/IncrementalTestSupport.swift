@@ -32,6 +32,7 @@ struct LockstepReport {
             disagreements.append((decisions, gap))
             XCTAssertLessThanOrEqual(gap, 2 * tol, "\(context): decisions differ without a near-tie", file: file, line: line)
             for (x, y) in zip(full.parameters.allTensors, incremental.parameters.allTensors) { y.assign(x.values) }
+            incremental.rebuildOutputCache()  // an output cache holds the weights it was patched to
         }
     }
 }
@@ -95,6 +96,7 @@ func lockstepUnits(full: Trainer, incremental: Trainer, positions: (Int) -> [Int
         }
         full.cache = nil
         incremental.cache = nil
+        incremental.outputCache = nil
     }
     return report
 }
@@ -106,6 +108,19 @@ func samplePositions(_ t: Trainer, unit u: Int, weights: Int, extra: Int) -> [In
     let total = t.visit.slotCount(layer: d)
     let ws = weights >= w ? Array(0..<w) : (0..<weights).map { $0 * w / weights }
     return ws + Array(w..<min(total, w + extra))
+}
+
+/// A full-evaluation trainer (input cache) and an incremental one with layer d's output cached
+/// too: the reference and the output-cached path of the same options.
+func outputCachedPair(_ o: TrainingOptions, network: NetworkSpec, train: Dataset, test: Dataset,
+                      scheduler: () -> ChunkScheduler = { SerialScheduler() }) throws -> (Trainer, Trainer) {
+    var f = o, i = o
+    f.evaluation = .full
+    f.outputCache = false
+    i.evaluation = .incremental
+    i.outputCache = true
+    return (try Trainer(options: f, train: train, test: test, scheduler: scheduler(), network: network),
+            try Trainer(options: i, train: train, test: test, scheduler: scheduler(), network: network))
 }
 
 func pairOfTrainers(_ o: TrainingOptions, network: NetworkSpec, train: Dataset, test: Dataset) throws -> (Trainer, Trainer) {
