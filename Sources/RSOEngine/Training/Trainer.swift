@@ -272,6 +272,9 @@ public final class Trainer {
     /// Builds the activation cache of the unit's layer when caching applies.
     func prepareUnit(_ u: Int) -> UnitInfo {
         reuseValid = false
+        // Another layer's caches are of no use now: free them before building this one's.
+        cache = nil
+        outputCache = nil
         let layer = unitLayer(u)
         var cached = false
         if let d = layer, options.cache, executor.plan.layerStep[d] > 0 {
