@@ -136,7 +136,7 @@ final class RealDataEquivalenceIncrementalTests: XCTestCase {
         #if DEBUG
         let (row, spread, extra) = (3, 2, 2)
         #else
-        let (row, spread, extra) = (12, 8, 4)
+        let (row, spread, extra) = (8, 6, 4)
         #endif
         let r = lockstepUnits(full: f, incremental: i) { u in outputCachePositions(f, unit: u, row: row, spread: spread, extra: extra) }
         print("cifar-depth10 output cache: \(r.decisions) decisions, \(r.accepted) accepted, \(r.disagreements.count) disagreements \(r.disagreements), max |Δloss| \(r.maxLossError)")
