@@ -72,6 +72,24 @@ func mnistSplits() throws -> DatasetSplits {
     return try DatasetSplits.load(format: .idx, directory: fashion)
 }
 
+/// The first `train` / `test` images of CIFAR-10 from the shared data directory, or synthetic
+/// 3×32×32 stand-ins when it is absent.
+func cifarSubsets(train: Int, test: Int) throws -> (Dataset, Dataset) {
+    if let dir = try? DataFixtures.realDirectory("cifar-10-batches-bin") {
+        let splits = try DatasetSplits.load(format: .cifar10, directory: dir)
+        return (prefix(splits.train, train), prefix(splits.test, test))
+    }
+    return (syntheticDataset(count: train, channels: 3, size: 32, seed: 5),
+            syntheticDataset(count: test, channels: 3, size: 32, seed: 6))
+}
+
+/// A path for a checkpoint file in a fresh temporary directory.
+func temporaryCheckpointPath(_ prefix: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent("ckpt.safetensors").path
+}
+
 /// The first `count` samples of `d`.
 func prefix(_ d: Dataset, _ count: Int) -> Dataset {
     let per = d.channels * d.height * d.width

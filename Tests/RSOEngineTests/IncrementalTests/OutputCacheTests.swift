@@ -7,12 +7,6 @@ import XCTest
 /// at near-ties, runs do not depend on the thread count, resumes are bit-exact, and the patched
 /// cache stays within its rounding-drift bound of a fresh recompute.
 final class OutputCacheTests: XCTestCase {
-    private func tempPath(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rso-outcache-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
-
     // MARK: Equivalence
 
     /// Whole cycles on the tiny chain (its first conv cached from the images) and the tiny residual
@@ -108,7 +102,7 @@ final class OutputCacheTests: XCTestCase {
             o.batchReuse = reuse
             let whole = try makeTrainer(o, network: net)
             XCTAssertEqual(whole.run(), .finished)
-            let path = tempPath("ckpt.safetensors")
+            let path = temporaryCheckpointPath("rso-outcache")
             var t = try makeTrainer(o, network: net)
             var logged = 0
             for chunk in [37, 211, 95] {
@@ -131,7 +125,7 @@ final class OutputCacheTests: XCTestCase {
         o.evaluation = .incremental
         let t = try makeTrainer(o)
         XCTAssertEqual(t.run(maxTrials: 5), .trialLimit)
-        let path = tempPath("ckpt.safetensors")
+        let path = temporaryCheckpointPath("rso-outcache")
         try t.saveCheckpoint(to: path)
         var oc = o
         oc.outputCache = true
@@ -215,14 +209,7 @@ final class OutputCacheTests: XCTestCase {
     /// The same on a residual network: cifar-depth10's first block conv (its input is the block
     /// input, also read by the shortcut) and second block conv (the add follows its BN).
     func testPatchedCacheStaysWithinItsDriftBoundInResidualBlocks() throws {
-        let train: Dataset, test: Dataset
-        if let dir = try? DataFixtures.realDirectory("cifar-10-batches-bin") {
-            let splits = try DatasetSplits.load(format: .cifar10, directory: dir)
-            train = prefix(splits.train, 256); test = prefix(splits.test, 64)
-        } else {  // synthetic stand-in when CIFAR-10 is absent
-            train = syntheticDataset(count: 256, channels: 3, size: 32, seed: 5)
-            test = syntheticDataset(count: 64, channels: 3, size: 32, seed: 6)
-        }
+        let (train, test) = try cifarSubsets(train: 256, test: 64)
         var o = TrainingOptions(net: "cifar-depth10")
         o.batch = 64
         o.cycles = 1

@@ -61,14 +61,7 @@ final class RealDataEquivalenceIncrementalTests: XCTestCase {
     }
 
     func testCifarDepth10LayerSampleDecisionsAgree() throws {
-        let train: Dataset, test: Dataset
-        if let dir = try? DataFixtures.realDirectory("cifar-10-batches-bin") {
-            let splits = try DatasetSplits.load(format: .cifar10, directory: dir)
-            train = prefix(splits.train, subset); test = prefix(splits.test, 64)
-        } else {  // synthetic stand-in when CIFAR-10 is absent
-            train = syntheticDataset(count: subset, channels: 3, size: 32, seed: 5)
-            test = syntheticDataset(count: 64, channels: 3, size: 32, seed: 6)
-        }
+        let (train, test) = try cifarSubsets(train: subset, test: 64)
         let (f, i) = try pairOfTrainers(options("cifar-depth10"), network: NetworkZoo.cifarDepth10(), train: train, test: test)
         #if DEBUG
         let (nw, ne) = (3, 2)
@@ -124,14 +117,7 @@ final class RealDataEquivalenceIncrementalTests: XCTestCase {
 
     /// The same on cifar-depth10 (residual blocks, zero-padded shortcut).
     func testCifarDepth10OutputCachedDecisionsAgree() throws {
-        let train: Dataset, test: Dataset
-        if let dir = try? DataFixtures.realDirectory("cifar-10-batches-bin") {
-            let splits = try DatasetSplits.load(format: .cifar10, directory: dir)
-            train = prefix(splits.train, subset); test = prefix(splits.test, 64)
-        } else {  // synthetic stand-in when CIFAR-10 is absent
-            train = syntheticDataset(count: subset, channels: 3, size: 32, seed: 5)
-            test = syntheticDataset(count: 64, channels: 3, size: 32, seed: 6)
-        }
+        let (train, test) = try cifarSubsets(train: subset, test: 64)
         let (f, i) = try outputCachedPair(options("cifar-depth10"), network: NetworkZoo.cifarDepth10(), train: train, test: test)
         #if DEBUG
         let (row, spread, extra) = (3, 2, 2)
