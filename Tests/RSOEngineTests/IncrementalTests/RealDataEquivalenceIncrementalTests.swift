@@ -102,30 +102,33 @@ final class RealDataEquivalenceIncrementalTests: XCTestCase {
     /// after patch), a spread sample, and BN/bias parameters.
     func testMnist6OutputCachedDecisionsAgree() throws {
         let splits = try mnistSplits()
-        let train = prefix(splits.train, subset), test = prefix(splits.test, 256)
-        let (f, i) = try outputCachedPair(options("mnist6"), network: NetworkZoo.mnist6(), train: train, test: test)
         #if DEBUG
-        let (row, spread, extra) = (8, 8, 4)
+        let sample = (row: 8, spread: 8, extra: 4)
         #else
-        let (row, spread, extra) = (64, 64, 16)
+        let sample = (row: 64, spread: 64, extra: 16)
         #endif
-        let r = lockstepUnits(full: f, incremental: i) { u in outputCachePositions(f, unit: u, row: row, spread: spread, extra: extra) }
-        print("mnist6 output cache: \(r.decisions) decisions, \(r.accepted) accepted, \(r.disagreements.count) disagreements \(r.disagreements), max |Δloss| \(r.maxLossError)")
-        XCTAssertGreaterThan(r.accepted, 0)
-        XCTAssertEqual(weightBits(f.parameters), weightBits(i.parameters))
+        try checkOutputCachedAgreement(NetworkZoo.mnist6(), train: prefix(splits.train, subset),
+                                       test: prefix(splits.test, 256), sample: sample)
     }
 
     /// The same on cifar-depth10 (residual blocks, zero-padded shortcut).
     func testCifarDepth10OutputCachedDecisionsAgree() throws {
         let (train, test) = try cifarSubsets(train: subset, test: 64)
-        let (f, i) = try outputCachedPair(options("cifar-depth10"), network: NetworkZoo.cifarDepth10(), train: train, test: test)
         #if DEBUG
-        let (row, spread, extra) = (3, 2, 2)
+        let sample = (row: 3, spread: 2, extra: 2)
         #else
-        let (row, spread, extra) = (8, 6, 4)
+        let sample = (row: 8, spread: 6, extra: 4)
         #endif
-        let r = lockstepUnits(full: f, incremental: i) { u in outputCachePositions(f, unit: u, row: row, spread: spread, extra: extra) }
-        print("cifar-depth10 output cache: \(r.decisions) decisions, \(r.accepted) accepted, \(r.disagreements.count) disagreements \(r.disagreements), max |Δloss| \(r.maxLossError)")
+        try checkOutputCachedAgreement(NetworkZoo.cifarDepth10(), train: train, test: test, sample: sample)
+    }
+
+    private func checkOutputCachedAgreement(_ net: NetworkSpec, train: Dataset, test: Dataset,
+                                            sample: (row: Int, spread: Int, extra: Int)) throws {
+        let (f, i) = try outputCachedPair(options(net.name), network: net, train: train, test: test)
+        let r = lockstepUnits(full: f, incremental: i) { u in
+            outputCachePositions(f, unit: u, row: sample.row, spread: sample.spread, extra: sample.extra)
+        }
+        print("\(net.name) output cache: \(r.decisions) decisions, \(r.accepted) accepted, \(r.disagreements.count) disagreements \(r.disagreements), max |Δloss| \(r.maxLossError)")
         XCTAssertGreaterThan(r.accepted, 0)
         XCTAssertEqual(weightBits(f.parameters), weightBits(i.parameters))
     }
