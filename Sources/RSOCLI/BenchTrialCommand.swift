@@ -21,6 +21,8 @@ struct BenchTrialCommand: ParsableCommand {
     @OptionGroup var trialEval: TrialEvalOption<EvalChoice>
     @Option(name: .long, help: "Trials per batch (1: a fresh batch per trial, the paper); > 1 times fresh and reused steps and mixes them 1:(K−1).")
     var batchReuse: Int = 1
+    @Option(name: .long, help: "Samples of the synthetic training set the caches are built over (default: --batch). With --cache output each accepted trial patches every cached sample: give the real set's size (60000 for MNIST, 50000 for CIFAR-10) to time what a real run pays.")
+    var trainSamples: Int?
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
@@ -31,6 +33,9 @@ struct BenchTrialCommand: ParsableCommand {
         if batch < 1 { throw ValidationError("--batch must be a positive number of samples, got \(batch)") }
         if trials < 1 { throw ValidationError("--trials must be at least 1, got \(trials)") }
         if batchReuse < 1 { throw ValidationError("--batch-reuse must be at least 1, got \(batchReuse)") }
+        if let t = trainSamples, t < batch {
+            throw ValidationError("--train-samples must be at least --batch (\(batch)), got \(t)")
+        }
         if cache == .output && evaluation != .incremental {
             throw ValidationError("--cache output times incremental trials only (--trial-eval incremental), got --trial-eval \(evaluation.rawValue)")
         }
@@ -51,8 +56,8 @@ struct BenchTrialCommand: ParsableCommand {
         var incremental: [TrialBenchmark.Result] = []
         for cached in modes {
             for path in paths {
-                if !json { print("\(net.rawValue), batch \(batch), \(threads.describe(scheduler)), cache \(output ? "output" : cached ? "input" : "off"), trial eval \(path.rawValue), batch reuse \(batchReuse), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
-                let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, outputCache: output, trials: trials, scheduler: scheduler,
+                if !json { print("\(net.rawValue), batch \(batch), \(threads.describe(scheduler)), cache \(output ? "output" : cached ? "input" : "off"), trial eval \(path.rawValue), batch reuse \(batchReuse), training set \(trainSamples ?? batch), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
+                let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, outputCache: output, trainSamples: trainSamples, trials: trials, scheduler: scheduler,
                                                evaluation: path, batchReuse: batchReuse, progress: { if !json { print("  " + $0) } })
                 if path == paths[0] { results.append(r) } else { incremental.append(r) }
                 if !json { printTable(r) }

@@ -60,6 +60,8 @@ final class CLIIncrementalTests: XCTestCase {
         XCTAssertTrue(c.contains("--cache"), c)
         let d = try XCTUnwrap(message(["bench", "trial", "--cache", "output", "--trial-eval", "full"]))
         XCTAssertTrue(d.contains("--cache output"), d)
-        XCTAssertNil(message(["bench", "trial", "--cache", "output"]))
+        XCTAssertNil(message(["bench", "trial", "--cache", "output", "--train-samples", "60000"]))
+        let e = try XCTUnwrap(message(["bench", "trial", "--batch", "500", "--train-samples", "499"]))
+        XCTAssertTrue(e.contains("--train-samples"), e)
     }
 }
