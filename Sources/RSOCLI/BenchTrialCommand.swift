@@ -16,21 +16,29 @@ struct BenchTrialCommand: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
     @Option(name: .long, help: "Timed steps per layer (median and mean reported).")
     var trials: Int = 5
-    @Option(name: .long, help: "Caching of layer d's input: on, off, or both (compared).")
+    @Option(name: .long, help: "Caching: input (also spelt on: layer d's input), output (its input and pre-BN output; incremental trials only), off, or both (input and off, compared).")
     var cache: CacheChoice = .both
     @OptionGroup var trialEval: TrialEvalOption<EvalChoice>
     @Option(name: .long, help: "Trials per batch (1: a fresh batch per trial, the paper); > 1 times fresh and reused steps and mixes them 1:(K−1).")
     var batchReuse: Int = 1
+    @Option(name: .long, help: "Samples of the synthetic training set the caches are built over (default: --batch). With --cache output each accepted trial patches every cached sample: give the real set's size (60000 for MNIST, 50000 for CIFAR-10) to time what a real run pays.")
+    var trainSamples: Int?
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
-    enum CacheChoice: String, ExpressibleByArgument, CaseIterable { case on, off, both }
+    enum CacheChoice: String, ExpressibleByArgument, CaseIterable { case on, off, both, input, output }
     enum EvalChoice: String, ExpressibleByArgument, CaseIterable, Sendable { case incremental, full, both }
 
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be a positive number of samples, got \(batch)") }
         if trials < 1 { throw ValidationError("--trials must be at least 1, got \(trials)") }
         if batchReuse < 1 { throw ValidationError("--batch-reuse must be at least 1, got \(batchReuse)") }
+        if let t = trainSamples, t < batch {
+            throw ValidationError("--train-samples must be at least --batch (\(batch)), got \(t)")
+        }
+        if cache == .output && evaluation != .incremental {
+            throw ValidationError("--cache output times incremental trials only (--trial-eval incremental), got --trial-eval \(evaluation.rawValue)")
+        }
     }
 
     /// Defaults to what training runs.
@@ -45,15 +53,17 @@ struct BenchTrialCommand: ParsableCommand {
         let json = self.json || group.rank != 0
         let quiet = group.rank != 0
         let scheduler = try threads.makeScheduler()
-        let modes: [Bool] = cache == .both ? [true, false] : [cache == .on]
+        let modes: [Bool] = cache == .both ? [true, false] : [cache != .off]
+        let output = cache == .output
         let paths: [EvaluationPath] = evaluation == .both ? [.full, .incremental]
             : [evaluation == .incremental ? .incremental : .full]
         var results: [TrialBenchmark.Result] = []
         var incremental: [TrialBenchmark.Result] = []
         for cached in modes {
             for path in paths {
-                if !json { print("\(net.rawValue), batch \(batch), \(ranksDescription(group))\(threads.describe(scheduler)), cache \(cached ? "on" : "off"), trial eval \(path.rawValue), batch reuse \(batchReuse), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
-                let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, trials: trials, scheduler: scheduler,
+                if !json { print("\(net.rawValue), batch \(batch), \(ranksDescription(group))\(threads.describe(scheduler)), cache \(output ? "output" : cached ? "input" : "off"), trial eval \(path.rawValue), batch reuse \(batchReuse), training set \(trainSamples ?? batch), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
+                let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, outputCache: output,
+                                               trainSamples: trainSamples, trials: trials, scheduler: scheduler,
                                                evaluation: path, batchReuse: batchReuse, group: group,
                                                progress: { if !json { print("  " + $0) } })
                 if path == paths[0] { results.append(r) } else { incremental.append(r) }

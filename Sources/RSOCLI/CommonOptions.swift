@@ -132,6 +132,18 @@ public enum OnOff: String, ExpressibleByArgument, CaseIterable, Sendable {
     case on, off
 }
 
+/// `--cache`: input caches layer d's input (§4.7; `on` is its first spelling), output also layer
+/// d's pre-BN output (docs/design.md, "Output caching"), off neither.
+public enum CacheFlag: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case on, off, input, output
+
+    /// Sets `cache` and `outputCache` of `o`.
+    public func apply(to o: inout TrainingOptions) {
+        o.cache = self != .off
+        o.outputCache = self == .output
+    }
+}
+
 /// Errors from the engine are printed as they are (they already name file and expectation).
 struct CLIError: Error, CustomStringConvertible {
     var description: String

@@ -57,8 +57,8 @@ struct TrainCommand: ParsableCommand {
     var sampling: SamplingLevel = .weight
     @Option(name: .long, help: "sequential, neuron-parallel or layer-parallel (§4.6).")
     var update: UpdateScheme = .sequential
-    @Option(name: .long, help: "Cache layer d's input for the whole training set (on, off).")
-    var cache: OnOff = .on
+    @Option(name: .long, help: "Cache for the whole training set layer d's input (input, also spelt on), its input and pre-BN output (output; needs --sampling weight, --trial-eval incremental), or nothing (off).")
+    var cache: CacheFlag = .on
     @Option(name: .long, help: "Training samples for BN population statistics (test evaluation, cache); at most the training set. Default: 10000, or the whole training set when smaller.")
     var bnSamples: Int?
     @OptionGroup var trialEval: TrialEvalOption<EvaluationPath>
@@ -95,7 +95,7 @@ struct TrainCommand: ParsableCommand {
         o.weightDecay = weightDecay
         o.sampling = sampling
         o.update = update
-        o.cache = cache == .on
+        cache.apply(to: &o)
         o.seed = seed
         if let bnSamples { o.bnSamples = bnSamples }
         o.evaluation = trialEval.value ?? o.evaluation
@@ -155,7 +155,7 @@ struct TrainCommand: ParsableCommand {
         let o = trainer.options
         if speaks { console.header([
             "rso train \(spec.name) on \(splits.directory): train \(splits.train.count), test \(splits.test.count)",
-            "batch \(o.batch), cycles \(o.cycles), seed \(o.seed), \(threads.describe(scheduler)), sampling \(o.sampling.rawValue), update \(o.update.rawValue), order \(o.order.rawValue), delta \(o.delta.rawValue), cache \(cache.rawValue), trial eval \(o.evaluation.rawValue), batch reuse \(o.batchReuse), weight decay \(o.weightDecay)",
+            "batch \(o.batch), cycles \(o.cycles), seed \(o.seed), \(threads.describe(scheduler)), sampling \(o.sampling.rawValue), update \(o.update.rawValue), order \(o.order.rawValue), delta \(o.delta.rawValue), cache \(o.cacheMode), trial eval \(o.evaluation.rawValue), batch reuse \(o.batchReuse), weight decay \(o.weightDecay)",
             "|W| = \(grouped(model.weights)), \(grouped(trainer.trialsPerCycle)) trials per cycle; checkpoint \(checkpointPath)"
                 + (files.resume.map { "; resumed from \($0) at cycle \(trainer.state.cycle + 1), trial \(trainer.state.trials)" } ?? "")
                 + (group.size > 1 ? "; \(group.size) MPI ranks" : ""),

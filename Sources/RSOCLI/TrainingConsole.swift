@@ -40,9 +40,13 @@ final class TrainingConsole: TrainingObserver {
         let rate = dt > 0 ? Double(done) / dt : 0
         let eta = rate > 0 ? Double(info.trials - position) / rate : .infinity
         let c = trainer.state.unitCounters
-        let text = String(format: "cycle %d/%d %@ %d/%d  %.1f trials/s  layer ETA %@  loss %.4f  accept %.1f%%",
+        var text = String(format: "cycle %d/%d %@ %d/%d  %.1f trials/s  layer ETA %@  loss %.4f  accept %.1f%%",
                           info.cycle, info.cycles, info.name, position, info.trials, rate, formatDuration(eta),
                           c.meanLoss, 100 * c.acceptRate)
+        if info.cacheBytes + info.outputCacheBytes > 0 {
+            text += "  cache \(formatCount(Double(info.cacheBytes)))B in"
+                + (info.outputCacheBytes > 0 ? " + \(formatCount(Double(info.outputCacheBytes)))B out" : "")
+        }
         if out.style == .bar {
             let width = 24
             let filled = info.trials > 0 ? width * position / info.trials : width

@@ -47,6 +47,11 @@ extension KernelCase {
                 let plane = Shape.planes(channels: 1, height: s.height, width: s.width, kernel: s.kernel, relu: false)
                 add(.shiftStats, [.optimized, .ref], plane, s.name)
                 add(.shiftAxpy, [.optimized, .ref], plane, s.name)
+                // Output cache: patching one channel of the cached rows; BN sums of gathered rows.
+                add(.shiftAxpyRows, [.optimized, .ref], .planes(channels: s.outChannels, height: s.height, width: s.width,
+                                                               kernel: s.kernel, relu: false), s.name)
+                add(.channelSums, [.optimized, .ref], .planes(channels: s.outChannels, height: s.height, width: s.width,
+                                                             kernel: 0, relu: false), s.name)
                 // A change of one input channel of this conv (a route's transition into it).
                 if transitions.contains(d) {
                     add(.conv1chAdd, [.optimized, .ref], .conv(inChannels: s.inChannels, outChannels: s.outChannels,

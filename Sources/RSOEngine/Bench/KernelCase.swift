@@ -41,6 +41,8 @@ public struct KernelCase: Sendable, Equatable {
         case conv1chAdd = "conv1ch_add"
         case fcColumnAdd = "fc_column_add"
         case fcInputChange = "fc_input_change"
+        case shiftAxpyRows = "shift_axpy_rows"
+        case channelSums = "channel_sums"
         case convBackwardInput = "conv_bwd_input"
         case convBackwardWeight = "conv_bwd_weight"
         case bnBackward = "bn_bwd"
@@ -62,6 +64,8 @@ public struct KernelCase: Sendable, Equatable {
             case .softmaxXent: return "ref"  // no optimised variant (loss.c)
             case .shiftStats, .shiftAxpy, .conv1chAdd: return "tap_range"
             case .fcColumnAdd, .fcInputChange: return "unfused"
+            case .shiftAxpyRows: return "tap_range"
+            case .channelSums: return "simd"
             case .convBackwardInput: return "direct_avx2"  // the forward direct conv on the flipped kernel
             case .convBackwardWeight: return "direct"  // BLAS-free; also measured: im2col_blas
             case .bnBackward: return "affine_fma"
@@ -126,6 +130,8 @@ public struct KernelCase: Sendable, Equatable {
         case .conv1chAdd: op = "cs_conv1ch_add_cnhw_f32"
         case .fcColumnAdd: op = "cs_fc_column_add_f32"
         case .fcInputChange: op = "cs_fc_input_change_f32"
+        case .shiftAxpyRows: op = "cs_shift_axpy_rows_f32"
+        case .channelSums: op = "cs_channel_sums_f32"
         case .convBackwardInput: op = "cs_conv2d_backward_input_cnhw_f32"
         case .convBackwardWeight: op = "cs_conv2d_backward_weight_cnhw_f32"
         case .bnBackward: op = "cs_bn_relu_backward_sums_f32+cs_bn_backward_dx_f32"
@@ -153,7 +159,7 @@ public struct KernelCase: Sendable, Equatable {
         case let .conv(ci, co, k, h, w): return "\(ci)→\(co) \(k)×\(k) @\(h)×\(w)"
         case let .planes(c, h, w, k, relu):
             var s = "\(c)ch \(h)×\(w)"
-            if family == .im2col || family == .shiftStats || family == .shiftAxpy { s += " k\(k)" }
+            if [.im2col, .shiftStats, .shiftAxpy, .shiftAxpyRows].contains(family) { s += " k\(k)" }
             if relu && [.bnReluInfer, .bnReluAvgpool2, .bnBackward].contains(family) { s += " relu" }
             return s
         case let .fc(i, o): return "\(i)→\(o)"
@@ -186,6 +192,10 @@ public struct KernelCase: Sendable, Equatable {
             return 5 * Double(c * h * w) * n
         case let (.shiftAxpy, .planes(c, h, w, _, _)):
             return 2 * Double(c * h * w) * n
+        case let (.shiftAxpyRows, .planes(_, h, w, _, _)):  // one channel of rows of `c` channels
+            return 2 * Double(h * w) * n
+        case let (.channelSums, .planes(c, h, w, _, _)):
+            return 3 * Double(c * h * w) * n
         case (.fcColumnAdd, .fc):
             return 2 * n
         case let (.fcInputChange, .fc(_, o)):
@@ -227,6 +237,10 @@ public struct KernelCase: Sendable, Equatable {
             return 2 * f * Double(c * h * w) * n + 3 * d
         case let (.shiftAxpy, .planes(c, h, w, _, _)):
             return 3 * f * Double(c * h * w) * n
+        case let (.shiftAxpyRows, .planes(_, h, w, _, _)):
+            return 3 * f * Double(h * w) * n
+        case let (.channelSums, .planes(c, h, w, _, _)):
+            return f * Double(c * h * w) * n + 2 * d * Double(c)
         case (.fcColumnAdd, .fc):
             return 3 * f * n
         case let (.fcInputChange, .fc(_, o)):

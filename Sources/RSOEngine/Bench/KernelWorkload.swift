@@ -237,6 +237,29 @@ public final class KernelWorkload {
                   y + c * cs * h * w)
             }
 
+        case let (.shiftAxpyRows, .planes(ch, h, w, k, _)):
+            // Output-cache patch: channel 0 of per-sample rows of `ch` channels, from the last
+            // channel of the input rows (tap (0, k − 1), a corner).
+            let per = ch * h * w
+            let y = batchTensor(perSample: per, seed: 21)
+            let x = batchTensor(perSample: per, seed: 22)
+            let f = table.shiftAxpyRows
+            return { c, _ in
+                f(y + c * cs * per, per, x + c * cs * per + (ch - 1) * h * w, per, Int32(n(c)), Int32(h), Int32(w),
+                  Int32(k), 0, Int32(k - 1), 0.01)
+            }
+
+        case let (.channelSums, .planes(ch, h, w, _, _)):
+            let z = batchTensor(perSample: ch * h * w, seed: 23)
+            let sums = zerosD(chunkCount * ch), sqs = zerosD(chunkCount * ch)
+            let f = table.channelSums
+            return { c, _ in
+                let s1 = sums + c * ch, s2 = sqs + c * ch
+                s1.update(repeating: 0, count: ch)
+                s2.update(repeating: 0, count: ch)
+                f(z + c * cs * ch * h * w, Int32(ch), n(c) * h * w, s1, s2)
+            }
+
         case let (.conv1chAdd, .conv(ci, co, k, h, w)):
             let d = batchTensor(perSample: h * w, seed: 18)
             let z = batchTensor(perSample: co * h * w, seed: 19)

@@ -60,6 +60,11 @@ public final class ActivationCache {
 
     public var replicaCount: Int { storage.count }
 
+    /// The per-sample rows ([count][C·H·W]) of live tensor `t`, first replica (read-only use).
+    public func rows(tensor t: Int) -> UnsafePointer<Float> {
+        UnsafePointer(storage[0][tensors.firstIndex(of: t)!])
+    }
+
     /// Staging copy → one replica per node, each copied by that node's workers (first touch).
     private func replicate(_ sizes: [Int], _ scheduler: ChunkScheduler) {
         let staging = storage[0]
@@ -89,7 +94,7 @@ public final class ActivationCache {
             let source = storage[scheduler.replica(ofWorker: worker)]
             for (k, t) in tensors.enumerated() {
                 let per = plan.tensors[t].elementsPerSample
-                copySamples(plan.tensors[t], n: n, chunk: executor.chunkBase(tensor: t, chunk: c),
+                Self.copySamples(plan.tensors[t], n: n, chunk: executor.chunkBase(tensor: t, chunk: c),
                             sample: { source[k] + Int(indices[lo + $0]) * per }, toChunk: true)
             }
             dataset.gatherLabels(indices: UnsafeBufferPointer(rebasing: indices[lo..<(lo + n)]),
@@ -103,7 +108,7 @@ public final class ActivationCache {
             let lo = firstSample + c * executor.chunkSamples
             for (k, t) in tensors.enumerated() {
                 let per = plan.tensors[t].elementsPerSample
-                copySamples(plan.tensors[t], n: n, chunk: executor.chunkBase(tensor: t, chunk: c),
+                Self.copySamples(plan.tensors[t], n: n, chunk: executor.chunkBase(tensor: t, chunk: c),
                             sample: { storage[0][k] + (lo + $0) * per }, toChunk: false)
             }
         }
@@ -112,7 +117,7 @@ public final class ActivationCache {
     /// Moves n samples between a chunk ([C][n][H·W], or [n][C] when flat) and per-sample rows
     /// ([C·H·W] each, at `sample(j)`), in the direction `toChunk`.
     @inline(__always)
-    private func copySamples(_ shape: ForwardPlan.TensorShape, n: Int, chunk: UnsafeMutablePointer<Float>,
+    static func copySamples(_ shape: ForwardPlan.TensorShape, n: Int, chunk: UnsafeMutablePointer<Float>,
                              sample: (Int) -> UnsafeMutablePointer<Float>, toChunk: Bool) {
         let per = shape.elementsPerSample
         let plane = shape.height * shape.width

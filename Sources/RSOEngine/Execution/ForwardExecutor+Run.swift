@@ -71,6 +71,12 @@ extension ForwardExecutor {
                 }
             }
         }
+        // A run from past the last step (the logits loaded from an output cache): the loss only.
+        if startStep == plan.steps.count {
+            scheduler.forEachChunk(chunkCount) { c, _ in
+                for v in firstVariant..<variants { computeLoss(chunk: c, variant: v) }
+            }
+        }
         // A run that stops right before a BN has computed that BN's statistics: finalize them so
         // a later run starting at the BN (a γ/β trial) uses this batch's.
         if batchMode, end < plan.steps.count, end > startStep, plan.stages.contains(where: { $0.lowerBound == end }) {

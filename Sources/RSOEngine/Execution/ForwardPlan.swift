@@ -137,6 +137,10 @@ public struct ForwardPlan: Sendable {
         }
     }
 
+    /// Where a run starts when layer `d`'s conv/FC output is cached (`OutputCache`): the step after
+    /// it — the layer's BN, or past the FC (only the loss runs).
+    public func outputCacheStep(layer d: Int) -> Int { layerStep[d] + 1 }
+
     /// The logits tensor (output of the last step).
     public var logitsTensor: Int { steps.last!.output }
 

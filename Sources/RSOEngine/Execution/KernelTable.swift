@@ -86,6 +86,11 @@ public struct KernelTable {
     public typealias FCInputChange = @convention(c) (
         UnsafeMutablePointer<Float>?, Int32, Int32, UnsafePointer<Float>?, UnsafePointer<Float>?, Int32, Int32,
         UnsafePointer<Float>?) -> Void
+    public typealias ShiftAxpyRows = @convention(c) (
+        UnsafeMutablePointer<Float>?, Int, UnsafePointer<Float>?, Int, Int32, Int32, Int32, Int32, Int32, Int32,
+        Float) -> Void
+    public typealias ChannelSums = @convention(c) (
+        UnsafePointer<Float>?, Int32, Int, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?) -> Void
 
     public let set: KernelSet
     /// Conv with a 3×3 kernel (the direct micro-kernel: 2–3× im2col + sgemm on these narrow layers).
@@ -109,6 +114,9 @@ public struct KernelTable {
     public let conv1chAdd: Conv1chAdd
     public let fcColumnAdd: FCColumnAdd
     public let fcInputChange: FCInputChange
+    // Output cache (Execution/OutputCache.swift).
+    public let shiftAxpyRows: ShiftAxpyRows
+    public let channelSums: ChannelSums
 
     /// Output pixels per im2col tile (k ≠ 3 convs): the patch matrix (Cin·k²·tile floats) stays in L2.
     public static let convTile = 512
@@ -134,6 +142,8 @@ public struct KernelTable {
             fcColumnAdd = cs_fc_column_add_f32__unfused
             fcInputChange = cs_fc_input_change_f32__unfused
             im2col = cs_im2col_cnhw_f32__flat_copy
+            shiftAxpyRows = cs_shift_axpy_rows_f32__tap_range
+            channelSums = cs_channel_sums_f32__simd
         case .reference:
             conv3x3 = .reference
             conv3x3SampleLanes = .reference
@@ -150,6 +160,8 @@ public struct KernelTable {
             fcColumnAdd = cs_fc_column_add_f32__ref
             fcInputChange = cs_fc_input_change_f32__ref
             im2col = cs_im2col_cnhw_f32__ref
+            shiftAxpyRows = cs_shift_axpy_rows_f32__ref
+            channelSums = cs_channel_sums_f32__ref
         }
     }
 

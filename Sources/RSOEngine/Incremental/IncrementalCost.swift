@@ -135,7 +135,8 @@ extension IncrementalCostModel {
     /// (the run of W starts at layer d). `paper`: the §4.7 formula 3·F_d (as FLOPs); `cached`: the
     /// engine's full count of the full path (W, W+Δ, W−Δ from layer d); `incremental`: W in full,
     /// then the ± variants incrementally; `incrementalVariants`: the ± variants alone (what a trial
-    /// costs when W's activations carry over, the batch-reuse limit).
+    /// costs when W's activations carry over, the batch-reuse limit); `outputCached`: the same with
+    /// layer d's output cached too (W runs from BN_d, `--cache output`).
     public struct LayerCost: Sendable, Codable {
         public var name: String
         public var weights: Int
@@ -145,9 +146,11 @@ extension IncrementalCostModel {
         public var cached: Double
         public var incremental: Double
         public var incrementalVariants: Double
+        public var outputCached: Double
         /// Per-sample FLOPs of the layer's whole share of a cycle (weights and BN/bias trials).
         public var cycleCached: Double
         public var cycleIncremental: Double
+        public var cycleOutputCached: Double
     }
 
     public func layerCosts() -> [LayerCost] {
@@ -161,15 +164,20 @@ extension IncrementalCostModel {
             case .fc(let f): wk = .fcWeight; ek = .fcBias; extras = f.outFeatures
             }
             let w = Double(layer.weightCount), e = Double(extras)
+            let out = plan.outputCacheStep(layer: d)
+            let incremental = incrementalTrialFlops(layer: d, kind: wk, start: start)
+            let outputCached = incrementalTrialFlops(layer: d, kind: wk, start: out)
+            let cycleCached = w * fullTrialFlops(layer: d, kind: wk, start: start)
+                + e * fullTrialFlops(layer: d, kind: ek, start: start)
+            let cycleIncremental = w * incremental + e * incrementalTrialFlops(layer: d, kind: ek, start: start)
+            let cycleOutputCached = w * outputCached + e * incrementalTrialFlops(layer: d, kind: ek, start: out)
             return LayerCost(
                 name: layer.name, weights: layer.weightCount, steps: layer.weightCount + extras,
                 paper: 3 * 2 * Double(model.layers[d].forwardFromHere),
-                cached: fullTrialFlops(layer: d, kind: wk, start: start),
-                incremental: incrementalTrialFlops(layer: d, kind: wk, start: start),
+                cached: fullTrialFlops(layer: d, kind: wk, start: start), incremental: incremental,
                 incrementalVariants: incrementalTrialFlops(layer: d, kind: wk, start: start, freshBatch: false),
-                cycleCached: w * fullTrialFlops(layer: d, kind: wk, start: start) + e * fullTrialFlops(layer: d, kind: ek, start: start),
-                cycleIncremental: w * incrementalTrialFlops(layer: d, kind: wk, start: start)
-                    + e * incrementalTrialFlops(layer: d, kind: ek, start: start))
+                outputCached: outputCached, cycleCached: cycleCached, cycleIncremental: cycleIncremental,
+                cycleOutputCached: cycleOutputCached)
         }
     }
 }

@@ -36,22 +36,18 @@ extension Trainer {
         if options.update == .sequential, !s.pending.isEmpty {
             problems.append("state holds \(s.pending.count) pending changes, but --update sequential has none")
         }
-        for (i, p) in s.pending.enumerated() {
-            guard parameters.network.layers.indices.contains(p.layer) else {
-                problems.append("pending change \(i): layer \(p.layer) is outside 0..<\(parameters.network.layers.count)")
-                continue
+        for (i, p) in s.pending.enumerated() { problems += changeProblems("pending change \(i)", p) }
+        for (i, p) in (s.outputCachePatches ?? []).enumerated() {
+            problems += changeProblems("output cache patch \(i)", p.change)
+            if !p.from.isFinite { problems.append("output cache patch \(i): old value \(p.from) is not finite") }
+        }
+        if let log = s.outputCachePatches, !log.isEmpty {
+            let layer = s.unit < unitCount ? unitLayer(s.unit) : nil
+            if !options.outputCache {
+                problems.append("state holds output cache patches, but the run has no output cache (--cache \(options.cacheMode))")
+            } else if let bad = log.first(where: { $0.change.layer != layer }) {
+                problems.append("output cache patch of layer \(bad.change.layer), but unit \(s.unit) visits layer \(layer.map(String.init) ?? "none")")
             }
-            let hasGamma = parameters.gammas[p.layer] != nil
-            let kindFits = p.kind == .weight || (hasGamma ? p.kind != .bias : p.kind == .bias)
-            guard kindFits else {
-                problems.append("pending change \(i): layer \(p.layer) has no \(p.kind.rawValue) parameter")
-                continue
-            }
-            let t = tensor(layer: p.layer, kind: p.kind)
-            if !(0..<t.count).contains(p.index) {
-                problems.append("pending change \(i): index \(p.index) is outside \(t.name) (\(t.count) values)")
-            }
-            if !p.value.isFinite { problems.append("pending change \(i): value \(p.value) is not finite") }
         }
         var previous = -1
         for e in evaluations {
@@ -61,6 +57,23 @@ extension Trainer {
             }
             previous = e.cycle
         }
+        return problems
+    }
+
+    /// What is wrong with a recorded change of one parameter (`label` names it).
+    private func changeProblems(_ label: String, _ p: PendingChange) -> [String] {
+        guard parameters.network.layers.indices.contains(p.layer) else {
+            return ["\(label): layer \(p.layer) is outside 0..<\(parameters.network.layers.count)"]
+        }
+        let hasGamma = parameters.gammas[p.layer] != nil
+        let kindFits = p.kind == .weight || (hasGamma ? p.kind != .bias : p.kind == .bias)
+        guard kindFits else { return ["\(label): layer \(p.layer) has no \(p.kind.rawValue) parameter"] }
+        var problems: [String] = []
+        let t = tensor(layer: p.layer, kind: p.kind)
+        if !(0..<t.count).contains(p.index) {
+            problems.append("\(label): index \(p.index) is outside \(t.name) (\(t.count) values)")
+        }
+        if !p.value.isFinite { problems.append("\(label): value \(p.value) is not finite") }
         return problems
     }
 

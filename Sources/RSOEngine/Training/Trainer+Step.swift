@@ -13,12 +13,18 @@ extension Trainer {
     func loadBatch(cachedLayer: Bool) -> Int {
         sampler.sample(options.batch, using: &batchRNG, into: batchIndices)
         let idx = UnsafeBufferPointer(batchIndices)
+        var start = 0
         if cachedLayer, let cache {
             cache.load(into: executor, indices: idx)
-            return cache.startStep
+            start = cache.startStep
+        } else {
+            executor.loadInput(from: train, indices: idx)
         }
-        executor.loadInput(from: train, indices: idx)
-        return 0
+        if cachedLayer, let outputCache {
+            outputCache.load(into: executor, indices: idx)
+            start = outputCache.startStep
+        }
+        return start
     }
 
     /// Runs the shared part of a step once (variant 0, from `start` up to `split`), then W, W+Δ and
@@ -103,6 +109,7 @@ extension Trainer {
         case .minus: value = w0 - delta
         }
         if options.update == .sequential {
+            patchOutputCache(layer: d, kind: slot.kind, index: slot.index, from: w0, to: value)
             t[slot.index] = value
             // The next trial reuses this batch: patch W's activations with the accepted variant's.
             if reuse > 1, options.evaluation == .incremental {

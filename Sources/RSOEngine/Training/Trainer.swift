@@ -45,6 +45,8 @@ public final class Trainer {
     /// Δ buffer for joint (layer/network) perturbations, sized |W| once.
     let jointDelta: UnsafeMutableBufferPointer<Float>
     var cache: ActivationCache?
+    /// Layer d's output for the whole training set (`options.outputCache`), patched after accepted trials.
+    var outputCache: OutputCache?
     /// Every parameter layer, for network-level joint trials (built once, not per trial).
     let allLayers: [Int]
     let clock = ContinuousClock()
@@ -184,7 +186,7 @@ public final class Trainer {
                 if let m = maxTrials, ranHere >= m { return .trialLimit }
                 let info = prepareUnit(u)
                 // A stop during the cache build leaves it incomplete; a resume builds it again.
-                if stop.isRequested { cache = nil; return .interrupted }
+                if stop.isRequested { cache = nil; outputCache = nil; return .interrupted }
                 observer?.unitStarted(info)
                 let unitStart = clock.now
                 let firstPosition = state.position
@@ -233,6 +235,8 @@ public final class Trainer {
                     acceptPlus: c.plus, acceptMinus: c.minus, kept: c.kept,
                     trialsPerSecond: dt > 0 ? Double(trials - firstPosition) / dt : 0, elapsed: elapsed, sigma: info.sigma))
                 cache = nil
+                outputCache = nil
+                state.outputCachePatches = nil
                 state.unit += 1
                 state.position = 0
                 state.unitCounters = DecisionCounters()
@@ -283,6 +287,9 @@ public final class Trainer {
     /// Builds the activation cache of the unit's layer when caching applies.
     func prepareUnit(_ u: Int) -> UnitInfo {
         reuseValid = false
+        // Another layer's caches are of no use now: free them before building this one's.
+        cache = nil
+        outputCache = nil
         let layer = unitLayer(u)
         var cached = false
         if let d = layer, options.cache, executor.plan.layerStep[d] > 0 {
@@ -295,14 +302,20 @@ public final class Trainer {
             cache = ActivationCache(executor: executor, dataset: train, layer: d, statistics: stats, stop: stop)
             cached = true
         }
+        if let d = layer, options.outputCache, !stop.isRequested { buildOutputCache(layer: d) }
         let name = layer.map { parameters.network.layers[$0].name } ?? "network"
         let s = layer.map { sigma.sigma(layer: $0, cycle: state.cycle) } ?? sigma.sigma(layer: 0, cycle: state.cycle)
         return UnitInfo(cycle: state.cycle + 1, cycles: options.cycles, name: name, trials: unitTrials(u), sigma: s,
-                        cached: cached)
+                        cached: cached, cacheBytes: (cache?.bytes ?? 0) * (cache?.replicaCount ?? 0),
+                        outputCacheBytes: outputCache?.bytes ?? 0)
     }
 
     func mergePending() {
-        for p in state.pending { tensor(layer: p.layer, kind: p.kind)[p.index] = p.value }
+        for p in state.pending {
+            let t = tensor(layer: p.layer, kind: p.kind)
+            patchOutputCache(layer: p.layer, kind: p.kind, index: p.index, from: t[p.index], to: p.value)
+            t[p.index] = p.value
+        }
         state.pending.removeAll(keepingCapacity: true)
     }
 

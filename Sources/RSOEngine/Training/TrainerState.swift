@@ -10,6 +10,10 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var trials = 0
     /// Accepted-but-unmerged changes of a parallel update scheme.
     public var pending: [PendingChange] = []
+    /// `--cache output`: the changes patched into the output cache since the layer visit began, in
+    /// order, so a resumed run rebuilds the same cache bit for bit (nil: none; absent in older
+    /// checkpoints).
+    public var outputCachePatches: [CachePatch]?
     /// Counters of the current unit (summaries survive a resume).
     public var unitCounters = DecisionCounters()
     public var cycleCounters = DecisionCounters()
@@ -33,6 +37,18 @@ public struct PendingChange: Codable, Equatable, Sendable {
         self.kind = kind
         self.index = index
         valueBits = value.bitPattern
+    }
+}
+
+/// One change patched into the output cache: the parameter went from `fromBits` to `change.value`.
+public struct CachePatch: Codable, Equatable, Sendable {
+    public var change: PendingChange
+    public var fromBits: UInt32
+    public var from: Float { Float(bitPattern: fromBits) }
+
+    public init(_ change: PendingChange, from: Float) {
+        self.change = change
+        fromBits = from.bitPattern
     }
 }
 

@@ -28,6 +28,9 @@ public struct UnitInfo: Sendable {
     public var trials: Int
     public var sigma: Double
     public var cached: Bool
+    /// Bytes of the input cache (all replicas) and of the output cache held for this unit.
+    public var cacheBytes = 0
+    public var outputCacheBytes = 0
 }
 
 public struct UnitSummary: Sendable, Codable {

@@ -45,6 +45,9 @@ public struct TrainingOptions: ResumableOptions, Equatable, Sendable {
     public var sampling: SamplingLevel = .weight
     public var update: UpdateScheme = .sequential
     public var cache: Bool = true
+    /// Also cache layer d's pre-BN output (the FC's logits) for the whole training set, patched
+    /// after accepted trials (`--cache output`; docs/design.md, "Output caching").
+    public var outputCache: Bool = false
     public var seed: UInt64 = 1
     /// Training samples for BN population statistics (evaluation and the activation cache).
     public var bnSamples: Int = 10_000
@@ -78,6 +81,10 @@ public struct TrainingOptions: ResumableOptions, Equatable, Sendable {
         if batchReuse > 1 && (sampling != .weight || update != .sequential) {
             throw fail("--batch-reuse \(batchReuse) needs --sampling weight and --update sequential (got \(sampling.rawValue), \(update.rawValue))")
         }
+        if outputCache && !cache { throw fail("--cache output: the output cache is built from the input cache (outputCache needs cache)") }
+        if outputCache && (sampling != .weight || evaluation != .incremental) {
+            throw fail("--cache output needs --sampling weight and --trial-eval incremental (got \(sampling.rawValue), \(evaluation.rawValue)): a joint or full trial recomputes layer d's output anyway")
+        }
     }
 
     /// Options that change the trajectory: a resumed run must match them exactly.
@@ -93,7 +100,7 @@ public struct TrainingOptions: ResumableOptions, Equatable, Sendable {
         d.check("--weight-decay", weightDecay, other.weightDecay)
         d.check("--sampling", sampling.rawValue, other.sampling.rawValue)
         d.check("--update", update.rawValue, other.update.rawValue)
-        d.check("--cache", cache, other.cache)
+        d.check("--cache", cacheMode, other.cacheMode)
         d.check("--seed", seed, other.seed)
         d.check("--bn-samples", bnSamples, other.bnSamples)
         d.check("--trial-eval", evaluation.rawValue, other.evaluation.rawValue)
@@ -121,5 +128,9 @@ extension TrainingOptions {
         bnSamples = try c.decode(Int.self, forKey: .bnSamples)
         evaluation = try c.decodeIfPresent(EvaluationPath.self, forKey: .evaluation) ?? .full
         batchReuse = try c.decodeIfPresent(Int.self, forKey: .batchReuse) ?? 1
+        outputCache = try c.decodeIfPresent(Bool.self, forKey: .outputCache) ?? false
     }
+
+    /// `--cache` as the flag spells it: off, input (also spelt on), output (input and output).
+    public var cacheMode: String { outputCache ? "output" : cache ? "input" : "off" }
 }

@@ -3,7 +3,9 @@ import Foundation
 /// Measures RSO steps per second per layer through the trainer's own code path (batch sampling,
 /// cache gather, W / W+Δ / W−Δ side by side), on synthetic data of the network's input shape, and
 /// projects a full cycle. Data content does not change the work done, so a synthetic training set
-/// of `batch` samples stands in for the real one (the cache is built over it). Under MPI (`group`
+/// stands in for the real one (the caches are built over it): `trainSamples` samples, by default
+/// `batch`. The output cache's patches after accepted trials cost in proportion to that size, so
+/// `--cache output` is timed as a real run pays it only at the real set's size. Under MPI (`group`
 /// of several ranks) every rank runs the same steps on its share of the chunks, and each layer also
 /// reports this rank's communication per step.
 public struct TrialBenchmark {
@@ -31,6 +33,10 @@ public struct TrialBenchmark {
         public var batch: Int
         public var threads: Int
         public var cache: Bool
+        /// Layer d's output cached too (`--cache output`): W runs from BN_d.
+        public var outputCache: Bool = false
+        /// Samples of the synthetic training set the caches hold.
+        public var trainSamples: Int = 0
         public var evaluation: String
         /// Trials per batch (`--batch-reuse`); > 1: each timed step is a fresh-batch step followed
         /// by a step on the same batch, and trials/s is their K-weighted mix.
@@ -48,20 +54,22 @@ public struct TrialBenchmark {
     }
 
     /// `trials` timed steps per layer (after one warm-up), spread over the layer's weights.
-    public static func run(network: NetworkSpec, batch: Int, cache: Bool, trials: Int,
-                           scheduler: ChunkScheduler, seed: UInt64 = 1, evaluation: EvaluationPath? = nil,
-                           batchReuse: Int = 1, group: ProcessGroup = LocalProcess(),
+    public static func run(network: NetworkSpec, batch: Int, cache: Bool, outputCache: Bool = false,
+                           trainSamples: Int? = nil, trials: Int, scheduler: ChunkScheduler, seed: UInt64 = 1,
+                           evaluation: EvaluationPath? = nil, batchReuse: Int = 1, group: ProcessGroup = LocalProcess(),
                            progress: (String) -> Void = { _ in }) throws -> Result {
         var rng = SeededGenerator(seed: seed)
         let per = network.inputChannels * network.inputHeight * network.inputWidth
-        let images = (0..<(batch * per)).map { _ in Float(rng.nextGaussian()) }
-        let labels = (0..<batch).map { _ in UInt8(rng.next() % 10) }
-        let data = Dataset(name: "synthetic", count: batch, channels: network.inputChannels,
+        let count = max(batch, trainSamples ?? batch)
+        let images = (0..<(count * per)).map { _ in Float(rng.nextGaussian()) }
+        let labels = (0..<count).map { _ in UInt8(rng.next() % 10) }
+        let data = Dataset(name: "synthetic", count: count, channels: network.inputChannels,
                            height: network.inputHeight, width: network.inputWidth, images: images, labels: labels)
         var options = TrainingOptions(net: network.name)
         options.batch = batch
         options.cycles = 1
         options.cache = cache
+        options.outputCache = outputCache
         options.bnSamples = batch
         options.seed = seed
         if let evaluation { options.evaluation = evaluation }  // else what training runs
@@ -117,7 +125,8 @@ public struct TrialBenchmark {
             let engine = (cache ? 3 * fromD : model.fullForwardFlops + 2 * fromD) * b
             let name = network.layers[d].name
             let kind = TrialKind.of(layer: network.layers[d], kind: .weight)
-            let start = cache ? model.incremental.plan.layerStep[d] : 0
+            let plan = trainer.executor.plan
+            let start = outputCache ? plan.outputCacheStep(layer: d) : cache ? plan.layerStep[d] : 0
             let timedFlops = trainer.trialWork.flops[kind.index] - counted.flops[kind.index]
             let timedSteps = Double(trials + reusedTimes.count)
             var communication: TrialCommunication?
@@ -135,13 +144,14 @@ public struct TrialBenchmark {
                                 countedFlopsPerTrial: timedFlops / timedSteps, communication: communication))
             progress(String(format: "%@: %.2f trials/s (median %.2f ms)", name, 1 / mean, 1000 * median))
             trainer.cache = nil
+            trainer.outputCache = nil
         }
         // Project with the weights' rate for every step of the layer (BN/bias steps cost at most that).
         let seconds = layers.reduce(0) { $0 + Double($1.steps) / $1.trialsPerSecond }
         let paperCycle = layers.reduce(0) { $0 + Double($1.weights) * $1.paperFlopsPerTrial }
         let engineCycle = layers.reduce(0) { $0 + Double($1.steps) * $1.engineFlopsPerTrial }
         return Result(net: network.name, batch: batch, threads: scheduler.workers, cache: cache,
-                      evaluation: options.evaluation.rawValue, batchReuse: reuse, layers: layers,
+                      outputCache: outputCache, trainSamples: count, evaluation: options.evaluation.rawValue, batchReuse: reuse, layers: layers,
                       projectedCycleSeconds: seconds, gflopsPaper: paperCycle / seconds / 1e9,
                       gflopsEngine: engineCycle / seconds / 1e9, paperCycleFlops: paperCycle,
                       engineCycleFlops: engineCycle, ranks: group.size,

@@ -133,6 +133,7 @@ final class KernelCaseBenchTests: XCTestCase {
             // mnist6 pools right after a BN (fused); cifar-depth10 pools after residual adds.
             var expected: Set<KernelCase.Family> = [.conv, .im2col, .bnReluInfer, .globalAvgpool, .fc, .softmaxXent,
                                                    .shiftStats, .shiftAxpy, .conv1chAdd, .fcColumnAdd, .fcInputChange,
+                                                   .shiftAxpyRows, .channelSums,
                                                    .convBackwardInput, .convBackwardWeight, .bnBackward,
                                                    .softmaxXentBackward, .fcBackward, .globalAvgpoolBackward,
                                                    .avgpool2Backward]

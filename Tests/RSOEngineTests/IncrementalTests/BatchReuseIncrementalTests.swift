@@ -6,12 +6,6 @@ import XCTest
 /// `--batch-reuse K`: full vs incremental decisions (the incremental path patches W's activations
 /// after each accepted trial; the full path recomputes them), seeded and resumable.
 final class BatchReuseIncrementalTests: XCTestCase {
-    private func tempPath(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rso-reuse-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
-
     /// A whole cycle with K = 4: the same accept/reject sequence on both paths. W's loss on a reused
     /// batch is the previous trial's kept loss on the incremental path (patched activations) and a
     /// fresh run on the full path: equal within the float tolerance, not bit for bit.
@@ -58,7 +52,7 @@ final class BatchReuseIncrementalTests: XCTestCase {
             o.net = net.name
             let whole = try makeTrainer(o, network: net)
             XCTAssertEqual(whole.run(), .finished)
-            let path = tempPath("ckpt.safetensors")
+            let path = temporaryCheckpointPath("rso-reuse")
             var t = try makeTrainer(o, network: net)
             for chunk in [37, 211, 95] {
                 XCTAssertEqual(t.run(maxTrials: chunk), .trialLimit)

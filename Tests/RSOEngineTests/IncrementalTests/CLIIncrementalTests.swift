@@ -43,4 +43,25 @@ final class CLIIncrementalTests: XCTestCase {
         XCTAssertEqual(old.batchReuse, 1)
         XCTAssertEqual(old.batch, o.batch)
     }
+
+    /// `--cache`: on (the first spelling) and input cache layer d's input; output also its pre-BN
+    /// output; off neither. Output caching needs incremental weight trials, on train and bench trial.
+    func testCacheFlagSpellings() throws {
+        for (flag, cache, output) in [("on", true, false), ("input", true, false), ("output", true, true), ("off", false, false)] {
+            let cmd = try XCTUnwrap(try RSOCommand.parseAsRoot(["train", "--cache", flag]) as? TrainCommand)
+            XCTAssertEqual(cmd.options.cache, cache, flag)
+            XCTAssertEqual(cmd.options.outputCache, output, flag)
+        }
+        let a = try XCTUnwrap(message(["train", "--cache", "output", "--trial-eval", "full"]))
+        XCTAssertTrue(a.contains("--cache output") && a.contains("--trial-eval"), a)
+        let b = try XCTUnwrap(message(["train", "--cache", "output", "--sampling", "layer"]))
+        XCTAssertTrue(b.contains("--cache output"), b)
+        let c = try XCTUnwrap(message(["train", "--cache", "both"]))
+        XCTAssertTrue(c.contains("--cache"), c)
+        let d = try XCTUnwrap(message(["bench", "trial", "--cache", "output", "--trial-eval", "full"]))
+        XCTAssertTrue(d.contains("--cache output"), d)
+        XCTAssertNil(message(["bench", "trial", "--cache", "output", "--train-samples", "60000"]))
+        let e = try XCTUnwrap(message(["bench", "trial", "--batch", "500", "--train-samples", "499"]))
+        XCTAssertTrue(e.contains("--train-samples"), e)
+    }
 }

@@ -32,6 +32,7 @@ struct LockstepReport {
             disagreements.append((decisions, gap))
             XCTAssertLessThanOrEqual(gap, 2 * tol, "\(context): decisions differ without a near-tie", file: file, line: line)
             for (x, y) in zip(full.parameters.allTensors, incremental.parameters.allTensors) { y.assign(x.values) }
+            incremental.rebuildOutputCache()  // an output cache holds the weights it was patched to
         }
     }
 }
@@ -71,6 +72,24 @@ func mnistSplits() throws -> DatasetSplits {
     return try DatasetSplits.load(format: .idx, directory: fashion)
 }
 
+/// The first `train` / `test` images of CIFAR-10 from the shared data directory, or synthetic
+/// 3×32×32 stand-ins when it is absent.
+func cifarSubsets(train: Int, test: Int) throws -> (Dataset, Dataset) {
+    if let dir = try? DataFixtures.realDirectory("cifar-10-batches-bin") {
+        let splits = try DatasetSplits.load(format: .cifar10, directory: dir)
+        return (prefix(splits.train, train), prefix(splits.test, test))
+    }
+    return (syntheticDataset(count: train, channels: 3, size: 32, seed: 5),
+            syntheticDataset(count: test, channels: 3, size: 32, seed: 6))
+}
+
+/// A path for a checkpoint file in a fresh temporary directory.
+func temporaryCheckpointPath(_ prefix: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent("ckpt.safetensors").path
+}
+
 /// The first `count` samples of `d`.
 func prefix(_ d: Dataset, _ count: Int) -> Dataset {
     let per = d.channels * d.height * d.width
@@ -95,6 +114,7 @@ func lockstepUnits(full: Trainer, incremental: Trainer, positions: (Int) -> [Int
         }
         full.cache = nil
         incremental.cache = nil
+        incremental.outputCache = nil
     }
     return report
 }
@@ -106,6 +126,19 @@ func samplePositions(_ t: Trainer, unit u: Int, weights: Int, extra: Int) -> [In
     let total = t.visit.slotCount(layer: d)
     let ws = weights >= w ? Array(0..<w) : (0..<weights).map { $0 * w / weights }
     return ws + Array(w..<min(total, w + extra))
+}
+
+/// A full-evaluation trainer (input cache) and an incremental one with layer d's output cached
+/// too: the reference and the output-cached path of the same options.
+func outputCachedPair(_ o: TrainingOptions, network: NetworkSpec, train: Dataset, test: Dataset,
+                      scheduler: () -> ChunkScheduler = { SerialScheduler() }) throws -> (Trainer, Trainer) {
+    var f = o, i = o
+    f.evaluation = .full
+    f.outputCache = false
+    i.evaluation = .incremental
+    i.outputCache = true
+    return (try Trainer(options: f, train: train, test: test, scheduler: scheduler(), network: network),
+            try Trainer(options: i, train: train, test: test, scheduler: scheduler(), network: network))
 }
 
 func pairOfTrainers(_ o: TrainingOptions, network: NetworkSpec, train: Dataset, test: Dataset) throws -> (Trainer, Trainer) {

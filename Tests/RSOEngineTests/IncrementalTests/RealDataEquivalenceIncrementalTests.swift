@@ -61,14 +61,7 @@ final class RealDataEquivalenceIncrementalTests: XCTestCase {
     }
 
     func testCifarDepth10LayerSampleDecisionsAgree() throws {
-        let train: Dataset, test: Dataset
-        if let dir = try? DataFixtures.realDirectory("cifar-10-batches-bin") {
-            let splits = try DatasetSplits.load(format: .cifar10, directory: dir)
-            train = prefix(splits.train, subset); test = prefix(splits.test, 64)
-        } else {  // synthetic stand-in when CIFAR-10 is absent
-            train = syntheticDataset(count: subset, channels: 3, size: 32, seed: 5)
-            test = syntheticDataset(count: 64, channels: 3, size: 32, seed: 6)
-        }
+        let (train, test) = try cifarSubsets(train: subset, test: 64)
         let (f, i) = try pairOfTrainers(options("cifar-depth10"), network: NetworkZoo.cifarDepth10(), train: train, test: test)
         #if DEBUG
         let (nw, ne) = (3, 2)
@@ -102,5 +95,49 @@ final class RealDataEquivalenceIncrementalTests: XCTestCase {
         print("mnist6 batch reuse 8: \(r.decisions) decisions, \(r.accepted) accepted, \(r.disagreements.count) disagreements \(r.disagreements), max |Δloss| \(r.maxLossError)")
         XCTAssertGreaterThan(r.accepted, 0)
         XCTAssertEqual(weightBits(f.parameters), weightBits(i.parameters))
+    }
+
+    /// `--cache output` against full evaluation on mnist6 (every layer, the FC's logits cached too):
+    /// the first weights of each layer in a row (one output channel, so its cached plane takes patch
+    /// after patch), a spread sample, and BN/bias parameters.
+    func testMnist6OutputCachedDecisionsAgree() throws {
+        let splits = try mnistSplits()
+        #if DEBUG
+        let sample = (row: 8, spread: 8, extra: 4)
+        #else
+        let sample = (row: 64, spread: 64, extra: 16)
+        #endif
+        try checkOutputCachedAgreement(NetworkZoo.mnist6(), train: prefix(splits.train, subset),
+                                       test: prefix(splits.test, 256), sample: sample)
+    }
+
+    /// The same on cifar-depth10 (residual blocks, zero-padded shortcut).
+    func testCifarDepth10OutputCachedDecisionsAgree() throws {
+        let (train, test) = try cifarSubsets(train: subset, test: 64)
+        #if DEBUG
+        let sample = (row: 3, spread: 2, extra: 2)
+        #else
+        let sample = (row: 8, spread: 6, extra: 4)
+        #endif
+        try checkOutputCachedAgreement(NetworkZoo.cifarDepth10(), train: train, test: test, sample: sample)
+    }
+
+    private func checkOutputCachedAgreement(_ net: NetworkSpec, train: Dataset, test: Dataset,
+                                            sample: (row: Int, spread: Int, extra: Int)) throws {
+        let (f, i) = try outputCachedPair(options(net.name), network: net, train: train, test: test)
+        let r = lockstepUnits(full: f, incremental: i) { u in
+            outputCachePositions(f, unit: u, row: sample.row, spread: sample.spread, extra: sample.extra)
+        }
+        print("\(net.name) output cache: \(r.decisions) decisions, \(r.accepted) accepted, \(r.disagreements.count) disagreements \(r.disagreements), max |Δloss| \(r.maxLossError)")
+        XCTAssertGreaterThan(r.accepted, 0)
+        XCTAssertEqual(weightBits(f.parameters), weightBits(i.parameters))
+    }
+
+    /// The first `row` weights of a layer, `spread` more spread over the rest, then `extra` BN/bias positions.
+    private func outputCachePositions(_ t: Trainer, unit u: Int, row: Int, spread: Int, extra: Int) -> [Int] {
+        let w = t.parameters.network.layers[t.unitLayer(u)!].weightCount
+        let first = Array(0..<min(row, w))
+        let rest = w > row ? (0..<spread).map { row + $0 * (w - row) / spread } : []
+        return Array(Set(first + rest)).sorted() + Array(w..<min(t.unitTrials(u), w + extra))
     }
 }
