@@ -158,7 +158,7 @@ public struct RunDirectory: Sendable {
             h.write(data)
             try? h.close()
         } else {
-            FileManager.default.createFile(atPath: logPath, contents: data)
+            _ = FileManager.default.createFile(atPath: logPath, contents: data)
         }
     }
 }
