@@ -27,12 +27,12 @@ public enum Plotter {
         return fm.fileExists(atPath: here) ? here : nil
     }
 
-    /// The first interpreter that imports matplotlib: $RSO_PYTHON, python3 on PATH, Debian's
-    /// /usr/bin/python3 (where python3-matplotlib installs). nil when none does.
+    /// The interpreter that draws: $RSO_PYTHON when set (and only it), else the first of python3
+    /// on PATH and Debian's /usr/bin/python3 (where python3-matplotlib installs) that imports
+    /// matplotlib. nil when none does.
     public static let python: String? = {
-        var candidates = ["python3", "/usr/bin/python3"]
-        if let p = ProcessInfo.processInfo.environment["RSO_PYTHON"], !p.isEmpty { candidates.insert(p, at: 0) }
-        return candidates.first { (try? run([$0, "-c", "import matplotlib"]))?.status == 0 }
+        let chosen = ProcessInfo.processInfo.environment["RSO_PYTHON"].flatMap { $0.isEmpty ? nil : [$0] }
+        return (chosen ?? ["python3", "/usr/bin/python3"]).first { (try? run([$0, "-c", "import matplotlib"]))?.status == 0 }
     }()
 
     /// Runs `tools/plot.py <arguments>` that writes `output`.
@@ -41,7 +41,8 @@ public enum Plotter {
             return .notDrawn("tools/plot.py not found next to the rso executable (set RSO_PLOT_SCRIPT to its path)")
         }
         guard let python else {
-            return .notDrawn("no python3 with matplotlib found (tried $RSO_PYTHON, python3, /usr/bin/python3): \(installHint)")
+            let tried = ProcessInfo.processInfo.environment["RSO_PYTHON"].map { "$RSO_PYTHON=\($0)" } ?? "python3, /usr/bin/python3"
+            return .notDrawn("no python3 with matplotlib found (tried \(tried)): \(installHint)")
         }
         do {
             let r = try run([python, script] + arguments)

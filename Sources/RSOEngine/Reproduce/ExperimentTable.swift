@@ -25,8 +25,8 @@ public enum ExperimentTable {
     /// An RSO run of `net` at `scale`: `quickCycles` / `paperCycles` whole cycles (smoke: the first
     /// `smokeTrials` trials of one cycle), `configure` sets what the experiment varies.
     static func rso(_ name: String, _ label: String, net: String, data: ReproduceDataset, scale: ReproduceScale,
-                    quickCycles: Int, quickBatch: Int = quickBatch, paperCycles: Int = paperCycles,
-                    paperTrialLimit: Int? = nil,
+                    quickCycles: Int, quickBatch: Int = quickBatch, quickTrialLimit: Int? = nil,
+                    paperCycles: Int = paperCycles, paperTrialLimit: Int? = nil,
                     configure: (inout TrainingOptions) -> Void = { _ in }) -> ReproduceRun {
         var o = TrainingOptions(net: net)
         var limit: Int?
@@ -42,6 +42,7 @@ public enum ExperimentTable {
         case .quick:
             o.batch = quickBatch
             o.cycles = quickCycles
+            limit = quickTrialLimit
         case .paper:
             o.batch = paperBatch
             o.cycles = paperCycles
@@ -64,18 +65,36 @@ public enum ExperimentTable {
             [rso("mnist6", "RSO mnist6", net: "mnist6", data: .mnist, scale: scale, quickCycles: 5)]
         })
 
-    /// Equal step counts: the paper's 500K steps are 41.6 mnist6 cycles of 12,026 trials (every
-    /// sampling level has |W| trials per cycle), so 42 cycles, stopped at trial 500,000.
+    /// Trials in one cycle of `net` at `level`: every weight, BN γ/β and bias once (weight level),
+    /// one trial per weight (layer and network levels).
+    static func trialsPerCycle(_ net: NetworkSpec, _ level: SamplingLevel) -> Int {
+        switch level {
+        case .weight:
+            let plan = VisitPlan(network: net, order: .outputMajor)
+            return net.layers.indices.reduce(0) { $0 + plan.slotCount(layer: $1) }
+        case .layer, .network:
+            return net.weightCount
+        }
+    }
+
+    /// Equal step counts: the paper's 500K steps are 41.6 mnist6 cycles of 12,026 trials at the
+    /// weight level (42 cycles) and 42.3 of 11,824 at the layer and network levels (43 cycles),
+    /// every run stopped at trial 500,000. Quick: every level stops at 11,824 trials (one layer-
+    /// or network-level cycle; the weight level's last 202 conv1 slots are left out).
     static let samplingLevels = Experiment(
         name: "sampling-levels", reference: "Table 2, Fig. 2",
         summary: "Weight-, layer- and network-level sampling at equal step counts (paper: 500K steps); layer and network levels perturb with Δ ~ N(0, σ_d/10).",
         claims: [PaperClaim("ordering of test accuracy at equal steps", "weight ≫ layer > network")],
         quickEstimate: "≈ 15 min: 1 cycle (12,026 steps) per level at batch 100; a layer or network step is one full forward",
-        paperSettingNotes: ["mnist6 on MNIST at batch 5000 (the paper's batch); 42 cycles for the σ schedule, stopped at 500,000 steps"],
+        paperSettingNotes: ["mnist6 on MNIST at batch 5000 (the paper's batch); 42 cycles (weight level) or 43 (layer, network levels: fewer trials per cycle) for the σ schedule, every run stopped at 500,000 steps"],
         runs: { scale in
-            SamplingLevel.allCases.map { level in
-                rso(level.rawValue, "\(level.rawValue) sampling", net: "mnist6", data: .mnist, scale: scale,
-                    quickCycles: 1, paperCycles: 42, paperTrialLimit: 500_000) { $0.sampling = level }
+            let net = NetworkZoo.mnist6()
+            let steps = 500_000
+            return SamplingLevel.allCases.map { level in
+                let perCycle = trialsPerCycle(net, level)
+                return rso(level.rawValue, "\(level.rawValue) sampling", net: "mnist6", data: .mnist, scale: scale,
+                           quickCycles: 1, quickTrialLimit: net.weightCount,
+                           paperCycles: (steps + perCycle - 1) / perCycle, paperTrialLimit: steps) { $0.sampling = level }
             }
         })
 
