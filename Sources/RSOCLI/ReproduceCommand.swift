@@ -35,8 +35,11 @@ struct ReproduceCommand: ParsableCommand {
     @Option(name: .long, help: "smoke, quick or paper.")
     var scale: ReproduceScale = .quick
 
-    @Option(name: .long, help: ArgumentHelp("Directory of the experiments' run directories and reports.", valueName: "dir"))
-    var out: String = "runs/reproduce"
+    @Option(name: .long, help: ArgumentHelp("Directory of the experiments' run directories and reports. Default: runs/reproduce-<scale>.", valueName: "dir"))
+    var out: String?
+
+    /// One directory per scale by default: a scale's runs never meet another's settings.
+    var outDirectory: String { out ?? "runs/reproduce-\(scale.rawValue)" }
 
     @Option(name: .long, help: ArgumentHelp("Folder holding mnist/ and cifar-10-batches-bin/. Default: $RSO_DATA_ROOT.", valueName: "dir"))
     var dataRoot: String?
@@ -60,7 +63,7 @@ struct ReproduceCommand: ParsableCommand {
         if !(checkpointEvery.isFinite && checkpointEvery > 0) {
             throw ValidationError("--checkpoint-every must be a positive number of minutes, got \(checkpointEvery)")
         }
-        if out.isEmpty { throw ValidationError("--out must name a directory") }
+        if out?.isEmpty == true { throw ValidationError("--out must name a directory") }
     }
 
     var experiments: [Experiment] {
@@ -91,7 +94,7 @@ struct ReproduceCommand: ParsableCommand {
             for run in experiment.runs(scale) {
                 let source = try ReproduceDataSource.locate(run.dataset, root: root, scale: scale)
                 let settings = RunSettings(experiment: experiment.name, scale: scale, data: source.name, run: run)
-                let dir = RunDirectory(root: out, experiment: experiment.name, run: run.name)
+                let dir = RunDirectory(root: outDirectory, experiment: experiment.name, run: run.name)
                 let status = try dir.prepare(settings)
                 prepared.append((run, source, ExperimentReport.Entry(run: run, directory: dir, data: source.name, status: status)))
             }
@@ -132,7 +135,7 @@ struct ReproduceCommand: ParsableCommand {
             }
         }
         let report = ExperimentReport(experiment: experiment, scale: scale, entries: entries,
-                                      directory: (out as NSString).appendingPathComponent(experiment.name))
+                                      directory: (outDirectory as NSString).appendingPathComponent(experiment.name))
         let written = try report.write()
         for why in written.notDrawn { print("chart not drawn — \(why)") }
         print("report: \(written.path)")
