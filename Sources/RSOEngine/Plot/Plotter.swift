@@ -54,7 +54,7 @@ public enum Plotter {
         }
     }
 
-    /// Runs a program (a path, or a name looked up on PATH), stdout and stderr together.
+    /// Runs a program (a path, or a name looked up on PATH) to the end; stdout and stderr together.
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")

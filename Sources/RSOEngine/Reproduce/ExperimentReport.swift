@@ -57,29 +57,23 @@ public struct ExperimentReport {
     }
 
     func drawCharts(_ plot: ([String], String) -> Plotter.Outcome) -> [Chart] {
-        var charts: [Chart] = []
-        let curves = entries.filter { FileManager.default.fileExists(atPath: $0.directory.metricsPath) }
-        let accuracy = (directory as NSString).appendingPathComponent("accuracy.svg")
-        let accuracyTitle = "test accuracy against updates of all weights"
-        if curves.isEmpty {
-            charts.append(Chart(title: accuracyTitle, file: "accuracy.svg", outcome: .notDrawn("no run has metrics yet")))
-        } else {
-            var args = ["accuracy", accuracy, "--title", "\(experiment.name) (\(scale.rawValue) scale)"]
-            for e in curves { args += ["--run", e.run.label, e.directory.metricsPath] }
-            charts.append(Chart(title: accuracyTitle, file: "accuracy.svg", outcome: plot(args, accuracy)))
+        func chart(_ title: String, _ file: String, _ subcommand: String, chartTitle: String, data: [String],
+                   missing: String) -> Chart {
+            let out = (directory as NSString).appendingPathComponent(file)
+            guard !data.isEmpty else { return Chart(title: title, file: file, outcome: .notDrawn(missing)) }
+            return Chart(title: title, file: file, outcome: plot([subcommand, out, "--title", chartTitle] + data, out))
         }
+        let curves = entries.filter { FileManager.default.fileExists(atPath: $0.directory.metricsPath) }
         let finished = entries.compactMap { e in e.result?.final.map { (e.run.label, $0.testAccuracy) } }
             .filter { $0.1.isFinite }
-        let bars = (directory as NSString).appendingPathComponent("final-accuracy.svg")
-        let barsTitle = "final test accuracy per run"
-        if finished.isEmpty {
-            charts.append(Chart(title: barsTitle, file: "final-accuracy.svg", outcome: .notDrawn("no run has finished yet")))
-        } else {
-            var args = ["bars", bars, "--title", "\(experiment.name): final test accuracy (\(scale.rawValue) scale)"]
-            for (label, a) in finished { args += ["--bar", label, String(a)] }
-            charts.append(Chart(title: barsTitle, file: "final-accuracy.svg", outcome: plot(args, bars)))
-        }
-        return charts
+        return [
+            chart("test accuracy against updates of all weights", "accuracy.svg", "accuracy",
+                  chartTitle: "\(experiment.name) (\(scale.rawValue) scale)",
+                  data: curves.flatMap { ["--run", $0.run.label, $0.directory.metricsPath] }, missing: "no run has metrics yet"),
+            chart("final test accuracy per run", "final-accuracy.svg", "bars",
+                  chartTitle: "\(experiment.name): final test accuracy (\(scale.rawValue) scale)",
+                  data: finished.flatMap { ["--bar", $0.0, String($0.1)] }, missing: "no run has finished yet"),
+        ]
     }
 
     func markdown(charts: [Chart]) -> String {

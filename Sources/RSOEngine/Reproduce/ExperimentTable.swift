@@ -85,7 +85,7 @@ public enum ExperimentTable {
         name: "sampling-levels", reference: "Table 2, Fig. 2",
         summary: "Weight-, layer- and network-level sampling at equal step counts (paper: 500K steps); layer and network levels perturb with Δ ~ N(0, σ_d/10).",
         claims: [PaperClaim("ordering of test accuracy at equal steps", "weight ≫ layer > network")],
-        quickEstimate: "≈ 15 min: 1 cycle (12,026 steps) per level at batch 100; a layer or network step is one full forward",
+        quickEstimate: "≈ 15 min: 11,824 steps (about one cycle) per level at batch 100; a layer or network step is one full forward",
         paperSettingNotes: ["mnist6 on MNIST at batch 5000 (the paper's batch); 42 cycles (weight level) or 43 (layer, network levels: fewer trials per cycle) for the σ schedule, every run stopped at 500,000 steps"],
         runs: { scale in
             let net = NetworkZoo.mnist6()
