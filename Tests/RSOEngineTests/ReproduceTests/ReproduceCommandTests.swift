@@ -129,6 +129,38 @@ final class ReproduceCommandTests: XCTestCase {
         XCTAssertTrue(bare.output.contains("chart not drawn"), bare.output)
     }
 
+    /// SIGINT during a run's trials (sent on its first progress line, an event, not a delay: a
+    /// quick-scale cycle takes minutes) stops it with a checkpoint; the same command continues it.
+    func testCtrlCStopsWithACheckpointAndTheSameCommandContinues() throws {
+        let out = DataFixtures.path(work, "signal")
+        var sent = false
+        let p = Process()
+        p.executableURL = rsoExecutable
+        p.arguments = ["reproduce", "mnist-accuracy", "--scale", "quick", "--out", out, "--data-root", dataRoot,
+                       "--threads", "2", "--progress", "lines"]
+        let r = try runStreaming(p) { line, process in
+            if !sent, line.hasPrefix("cycle 1/5 fc ") {
+                sent = true
+                kill(process.processIdentifier, SIGINT)
+            }
+        }
+        XCTAssertTrue(sent, r.output)
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("stopped by signal \(SIGINT); run the same command again to continue"), r.output)
+        let dir = RunDirectory(root: out, experiment: "mnist-accuracy", run: "mnist6")
+        let stopped = try XCTUnwrap(r.output.components(separatedBy: "\n").first { $0.hasPrefix("\(dir.path): interrupted after ") }, r.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.checkpointPath))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.resultPath))
+        let trials = try XCTUnwrap(Int(stopped.dropFirst("\(dir.path): interrupted after ".count).prefix { $0.isNumber }))
+        XCTAssertGreaterThan(trials, 0)
+
+        let again = try reproduce(["mnist-accuracy", "--scale", "quick", "--max-steps", "2"], out: out)
+        XCTAssertEqual(again.status, 0, again.output)
+        XCTAssertTrue(again.output.contains("continuing \(dir.path)"), again.output)
+        XCTAssertTrue(again.output.contains("at trial \(trials)"), again.output)
+        XCTAssertTrue(again.output.contains("stopped after --max-steps after \(trials + 2) trials"), again.output)
+    }
+
     func testHelpListsTheExperimentsWithTheirPaperReferences() throws {
         let r = try runRSO(["reproduce", "--help"])
         XCTAssertEqual(r.status, 0, r.output)
