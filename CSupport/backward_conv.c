@@ -121,11 +121,18 @@ void cs_conv2d_backward_weight_cnhw_f32__im2col_blas(const float *x, const float
 // this loop nest needs no BLAS and reaches a good fraction of the FMA peak on any AVX2 machine.
 // Layout: per call, dy is copied to dyp[co][s][H][Wv] and x to a zero-padded xp[ci][s][H + 2p][Wx]
 // (Wv = 8·⌈W/8⌉, Wx = Wv + 2p: every tap of every 8-pixel vector is an in-bounds load, the pad
-// lanes of dyp are 0 so they add nothing). Then for each pair of output channels, input channel
-// and kernel row ky: 2 × (up to 3) vector accumulators (one per kx) run over every (s, y, vector)
-// of the chunk: 2 + 3 loads per 6 FMAs, all in registers (GCC/clang vector extensions, portable
-// C). Each accumulator is reduced lane 0…7 at the end. Deterministic: the order depends only on
-// the shape. Accuracy: each entry is a float sum of ≤ P products, |Δ| ≤ γ_P·Σ|dy·x|.
+// lanes of dyp are 0 so they add nothing; only the pad of xp is zeroed, the interior is copied).
+// Register block: a pair of output channels × a pair of kernel rows (ky, ky + 1) × up to 3 kernel
+// columns = 12 vector accumulators over the rows of a tile of samples, with 2 dy loads and 2 × 3
+// x loads per 12 FMAs (FMA-bound; 12 independent chains hide the FMA latency; 15 of the 16 ymm
+// registers), written in GCC/clang vector extensions (portable C).
+// Cache block: the samples are cut into tiles of ~16 KB of dy pair and x plane rows (one sample at
+// 28×28, several on smaller planes), and every (output pair, input channel, tap block) runs over
+// one tile before the next tile starts: a tile's dy rows stay in L1 across all input channels, and
+// the 8-lane partial sums live in scratch between tiles (Cout·Cin·k² vectors). Each entry is reduced
+// lane 0…7 at the end. Deterministic: the order (tiles in order, rows in order within a tile, then
+// the lanes) depends only on the shape. Accuracy: each entry is a float sum of ≤ P products (P/8 per
+// lane, then 8 lanes), |Δ| ≤ γ_P·Σ|dy·x|.
 typedef float v8f __attribute__((vector_size(32)));
 typedef float v8f_u __attribute__((vector_size(32), aligned(4)));  // unaligned loads
 
@@ -137,80 +144,116 @@ static inline float hsum8(v8f v) {
 long cs_conv2d_backward_weight_direct_scratch_floats(int Cin, int Cout, int n, int H, int W, int k) {
     if (Cin <= 0 || Cout <= 0 || n <= 0 || H <= 0 || W <= 0 || k <= 0) return 0;
     const long Wv = (W + 7) / 8 * 8, Wx = Wv + 2 * (k / 2), Hx = H + 2 * (k / 2);
-    return (long)Cout * n * H * Wv + (long)Cin * n * Hx * Wx;
+    // dyp, xp, then the lane sums (+ 8 floats to align them to 32 bytes).
+    return (long)Cout * n * H * Wv + (long)Cin * n * Hx * Wx + 8L * Cout * Cin * k * k + 8;
 }
 
-// Accumulates taps (ky, kx0 … kx0 + nk − 1) of output channels co … co + nco − 1 for input channel
-// ci over the chunk; writes the sums into dw. nco ∈ {1, 2}, nk ∈ {1, 2, 3} (constants after inlining).
+// Adds the products of samples s0 ..< s1 for taps (ky0 … ky0 + nky − 1, kx0 … kx0 + nk − 1) of
+// output channels co … co + nco − 1 and input channel ci to their lane sums acc[co][ci][ky][kx].
+// nco, nky ∈ {1, 2}, nk ∈ {1, 2, 3} (constants after inlining, so the loops unroll and the
+// accumulators stay in registers).
 static inline __attribute__((always_inline)) void wgrad_block(
-    const float *dyp, const float *xp, int nco, int nk, int co, int ci, int ky, int kx0, int Cin, int n,
-    int H, int k, long Wv, long Wx, long Hx, float *dw) {
-    v8f a0[3] = {{0}, {0}, {0}}, a1[3] = {{0}, {0}, {0}};
+    const float *dyp, const float *xp, int nco, int nky, int nk, int co, int ci, int ky0, int kx0, int s0,
+    int s1, int Cin, int n, int H, int k, long Wv, long Wx, long Hx, v8f *acc) {
+    v8f *b0 = acc + ((long)co * Cin + ci) * k * k + (long)ky0 * k + kx0;
+    v8f *b1 = b0 + (long)Cin * k * k;
+    v8f a0[2][3], a1[2][3];
+    for (int ty = 0; ty < nky; ty++)
+        for (int t = 0; t < nk; t++) {
+            a0[ty][t] = b0[ty * k + t];
+            if (nco > 1) a1[ty][t] = b1[ty * k + t];
+        }
     const long dplane = (long)n * H * Wv;
     const int nv = (int)(Wv / 8);
-    for (int s = 0; s < n; s++) {
+    for (int s = s0; s < s1; s++) {
         for (int y = 0; y < H; y++) {
             const float *d0 = dyp + (long)co * dplane + ((long)s * H + y) * Wv;
             const float *d1 = d0 + dplane;
-            const float *r = xp + (((long)ci * n + s) * Hx + y + ky) * Wx + kx0;
+            const float *r0 = xp + (((long)ci * n + s) * Hx + y + ky0) * Wx + kx0;
+            const float *r1 = r0 + Wx;
             for (int v = 0; v < nv; v++) {
                 const v8f g0 = load8(d0 + 8 * v);
                 const v8f g1 = nco > 1 ? load8(d1 + 8 * v) : g0;
-                for (int t = 0; t < nk; t++) {
-                    const v8f xv = load8(r + 8 * v + t);
-                    a0[t] += g0 * xv;
-                    if (nco > 1) a1[t] += g1 * xv;
+                for (int ty = 0; ty < nky; ty++) {
+                    const float *r = ty == 0 ? r0 : r1;
+                    for (int t = 0; t < nk; t++) {
+                        const v8f xv = load8(r + 8 * v + t);
+                        a0[ty][t] += g0 * xv;
+                        if (nco > 1) a1[ty][t] += g1 * xv;
+                    }
                 }
             }
         }
     }
-    for (int t = 0; t < nk; t++) {
-        dw[(((long)co * Cin + ci) * k + ky) * k + kx0 + t] = hsum8(a0[t]);
-        if (nco > 1) dw[(((long)(co + 1) * Cin + ci) * k + ky) * k + kx0 + t] = hsum8(a1[t]);
-    }
+    for (int ty = 0; ty < nky; ty++)
+        for (int t = 0; t < nk; t++) {
+            b0[ty * k + t] = a0[ty][t];
+            if (nco > 1) b1[ty * k + t] = a1[ty][t];
+        }
 }
+
+// One (nco, nky) combination with nk as a compile-time constant in each call.
+#define WGRAD_COLUMNS(NCO, NKY)                                                                         \
+    do {                                                                                                \
+        if (nk == 3) wgrad_block(dyp, xp, NCO, NKY, 3, co, ci, ky0, kx0, s0, s1, Cin, n, H, k, Wv, Wx, Hx, acc); \
+        else if (nk == 2) wgrad_block(dyp, xp, NCO, NKY, 2, co, ci, ky0, kx0, s0, s1, Cin, n, H, k, Wv, Wx, Hx, acc); \
+        else wgrad_block(dyp, xp, NCO, NKY, 1, co, ci, ky0, kx0, s0, s1, Cin, n, H, k, Wv, Wx, Hx, acc); \
+    } while (0)
 
 void cs_conv2d_backward_weight_cnhw_f32__direct(const float *x, const float *dy, int Cin, int Cout,
                                                 int n, int H, int W, int k, float *dw,
                                                 float *scratch) {
     if (Cin <= 0 || Cout <= 0 || k <= 0) return;
+    const long taps = (long)Cout * Cin * k * k;
     if (n <= 0 || H <= 0 || W <= 0) {
-        for (long i = 0; i < (long)Cout * Cin * k * k; i++) dw[i] = 0.0f;
+        for (long i = 0; i < taps; i++) dw[i] = 0.0f;
         return;
     }
     const int p = k / 2;
     const long Wv = (W + 7) / 8 * 8, Wx = Wv + 2 * p, Hx = H + 2 * p;
     float *dyp = scratch;
-    float *xp = scratch + (long)Cout * n * H * Wv;
+    float *xp = dyp + (long)Cout * n * H * Wv;
+    float *lanes = xp + (long)Cin * n * Hx * Wx;
+    v8f *acc = (v8f *)(lanes + ((8 - ((uintptr_t)lanes / sizeof(float)) % 8) % 8));
     for (long r = 0; r < (long)Cout * n * H; r++) {  // rows of dy, zero tail lanes
         const float *src = dy + r * W;
         float *dst = dyp + r * Wv;
         for (int i = 0; i < W; i++) dst[i] = src[i];
         for (long i = W; i < Wv; i++) dst[i] = 0.0f;
     }
-    for (long i = 0; i < (long)Cin * n * Hx * Wx; i++) xp[i] = 0.0f;
-    for (long cs = 0; cs < (long)Cin * n; cs++)
+    for (long cs = 0; cs < (long)Cin * n; cs++) {  // planes of x: zero pad rows and columns, copy the rest
+        float *plane = xp + cs * Hx * Wx;
+        for (long i = 0; i < (long)p * Wx; i++) plane[i] = 0.0f;
+        for (long i = (long)(p + H) * Wx; i < Hx * Wx; i++) plane[i] = 0.0f;
         for (int y = 0; y < H; y++) {
             const float *src = x + (cs * H + y) * W;
-            float *dst = xp + (cs * Hx + y + p) * Wx + p;
-            for (int i = 0; i < W; i++) dst[i] = src[i];
+            float *dst = plane + (long)(y + p) * Wx;
+            for (int i = 0; i < p; i++) dst[i] = 0.0f;
+            for (int i = 0; i < W; i++) dst[p + i] = src[i];
+            for (long i = p + W; i < Wx; i++) dst[i] = 0.0f;
         }
-    for (int co = 0; co < Cout; co += 2) {
-        const int pair = co + 1 < Cout;
-        for (int ci = 0; ci < Cin; ci++)
-            for (int ky = 0; ky < k; ky++)
-                for (int kx0 = 0; kx0 < k; kx0 += 3) {
-                    const int nk = k - kx0 < 3 ? k - kx0 : 3;
-                    // Constant (nco, nk) per call so each copy is fully unrolled in registers.
-                    if (pair) {
-                        if (nk == 3) wgrad_block(dyp, xp, 2, 3, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
-                        else if (nk == 2) wgrad_block(dyp, xp, 2, 2, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
-                        else wgrad_block(dyp, xp, 2, 1, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
-                    } else {
-                        if (nk == 3) wgrad_block(dyp, xp, 1, 3, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
-                        else if (nk == 2) wgrad_block(dyp, xp, 1, 2, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
-                        else wgrad_block(dyp, xp, 1, 1, co, ci, ky, kx0, Cin, n, H, k, Wv, Wx, Hx, dw);
+    }
+    for (long i = 0; i < taps; i++) acc[i] = (v8f){0};
+    // Samples per tile: a dy pair and an x plane of the tile in ~16 KB (at least one sample).
+    const long sampleBytes = 4 * (2 * H * Wv + Hx * Wx);
+    const int tile = sampleBytes >= 16384 ? 1 : (int)(16384 / sampleBytes);
+    for (int s0 = 0; s0 < n; s0 += tile) {
+        const int s1 = n - s0 < tile ? n : s0 + tile;
+        for (int co = 0; co < Cout; co += 2) {
+            const int pair = co + 1 < Cout;
+            for (int ci = 0; ci < Cin; ci++)
+                for (int ky0 = 0; ky0 < k; ky0 += 2) {
+                    const int rows = k - ky0 < 2 ? 1 : 2;
+                    for (int kx0 = 0; kx0 < k; kx0 += 3) {
+                        const int nk = k - kx0 < 3 ? k - kx0 : 3;
+                        if (pair && rows == 2) WGRAD_COLUMNS(2, 2);
+                        else if (pair) WGRAD_COLUMNS(2, 1);
+                        else if (rows == 2) WGRAD_COLUMNS(1, 2);
+                        else WGRAD_COLUMNS(1, 1);
                     }
                 }
+        }
     }
+    for (long i = 0; i < taps; i++) dw[i] = hsum8(acc[i]);
 }
+#undef WGRAD_COLUMNS

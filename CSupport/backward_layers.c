@@ -17,29 +17,13 @@
 
 // MARK: - Softmax cross-entropy
 
-void cs_softmax_xent_backward_f32__ref(const float *logits, const uint8_t *labels, int n, int K,
-                                       float scale, float *dlogits) {
-    for (int s = 0; s < n; s++) {
-        const float *l = logits + (long)s * K;
-        float *d = dlogits + (long)s * K;
-        const int label = labels[s];
-        if (label >= K) {
-            for (int j = 0; j < K; j++) d[j] = 0.0f;
-            continue;
-        }
-        double m = l[0];
-        for (int j = 1; j < K; j++) m = l[j] > m ? l[j] : m;
-        double se = 0.0;
-        for (int j = 0; j < K; j++) se += exp((double)l[j] - m);
-        for (int j = 0; j < K; j++) {
-            const double p = exp((double)l[j] - m) / se;
-            d[j] = (float)((double)scale * (p - (j == label ? 1.0 : 0.0)));
-        }
-    }
-}
+// What both twins share, exactly: the walk over the rows, the zero row of an unlabelled sample
+// (label ≥ K) and the row's maximum (a float, exact in either precision). Each twin supplies the
+// gradient of one labelled row, given its maximum.
+typedef void (*xent_row_fn)(const float *l, int label, int K, float m, float scale, float *d);
 
-void cs_softmax_xent_backward_f32__simd_f32(const float *logits, const uint8_t *labels, int n, int K,
-                                       float scale, float *dlogits) {
+static void xent_backward_rows(const float *logits, const uint8_t *labels, int n, int K, float scale,
+                               float *dlogits, xent_row_fn row) {
     for (int s = 0; s < n; s++) {
         const float *l = logits + (long)s * K;
         float *d = dlogits + (long)s * K;
@@ -50,15 +34,38 @@ void cs_softmax_xent_backward_f32__simd_f32(const float *logits, const uint8_t *
         }
         float m = l[0];
         for (int j = 1; j < K; j++) m = l[j] > m ? l[j] : m;
-        float se = 0.0f;
-        for (int j = 0; j < K; j++) {
-            d[j] = expf(l[j] - m);
-            se += d[j];
-        }
-        const float f = scale / se;
-        for (int j = 0; j < K; j++) d[j] *= f;
-        d[label] -= scale;
+        row(l, label, K, m, scale, d);
     }
+}
+
+static void xent_row_ref(const float *l, int label, int K, float m, float scale, float *d) {
+    double se = 0.0;
+    for (int j = 0; j < K; j++) se += exp((double)l[j] - (double)m);
+    for (int j = 0; j < K; j++) {
+        const double p = exp((double)l[j] - (double)m) / se;
+        d[j] = (float)((double)scale * (p - (j == label ? 1.0 : 0.0)));
+    }
+}
+
+static void xent_row_simd_f32(const float *l, int label, int K, float m, float scale, float *d) {
+    float se = 0.0f;
+    for (int j = 0; j < K; j++) {
+        d[j] = expf(l[j] - m);
+        se += d[j];
+    }
+    const float f = scale / se;
+    for (int j = 0; j < K; j++) d[j] *= f;
+    d[label] -= scale;
+}
+
+void cs_softmax_xent_backward_f32__ref(const float *logits, const uint8_t *labels, int n, int K,
+                                       float scale, float *dlogits) {
+    xent_backward_rows(logits, labels, n, K, scale, dlogits, xent_row_ref);
+}
+
+void cs_softmax_xent_backward_f32__simd_f32(const float *logits, const uint8_t *labels, int n, int K,
+                                       float scale, float *dlogits) {
+    xent_backward_rows(logits, labels, n, K, scale, dlogits, xent_row_simd_f32);
 }
 
 // MARK: - Fully connected

@@ -9,6 +9,8 @@ import RSOEngine
 final class MetricsWriter {
     private let handle: FileHandle
     private let encoder: JSONEncoder
+    /// Made once: building a formatter per record cost more than the record (one per SGD iteration).
+    private let timestamps = ISO8601DateFormatter()
 
     init(path: String) throws {
         try ensureParentDirectory(path, flag: "--metrics")
@@ -38,7 +40,7 @@ final class MetricsWriter {
             }
             obj = obj.mapValues(Self.nullingNonFinite)
             obj["kind"] = kind
-            obj["time"] = ISO8601DateFormatter().string(from: Date())
+            obj["time"] = timestamps.string(from: Date())
             var line = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             line.append(0x0A)
             handle.write(line)
@@ -55,29 +57,4 @@ final class MetricsWriter {
         default: return v
         }
     }
-}
-
-struct StartRecord: Encodable {
-    var options: TrainingOptions
-    var threads: Int
-    var trainSamples: Int
-    var testSamples: Int
-    var trialsPerCycle: Int
-    var resumedFrom: String?
-    var startTrials: Int
-}
-
-struct EndRecord: Encodable {
-    /// finished, trial-limit, interrupted, non-finite-loss or error.
-    var reason: String
-    /// What went wrong (non-finite-loss, error).
-    var error: String?
-    /// The stop signal, when interrupted by one.
-    var signal: Int32?
-    var trials: Int
-    var cycle: Int
-    var elapsed: Double
-    var peakResidentBytes: Int
-    var testAccuracy: Double?
-    var testLoss: Double?
 }

@@ -48,18 +48,9 @@ struct SGDCommand: ParsableCommand {
 
     @Option(name: .long, help: "Evaluate on the test set every N iterations (default: once per epoch), at the start and at the end.")
     var evalEvery: Int?
-    @Option(name: .long, help: ArgumentHelp("Append metrics as JSON lines to this file (eval records carry updates = iterations).", valueName: "file"))
-    var metrics: String?
-    @Option(name: .long, help: ArgumentHelp("Checkpoint file (safetensors). Default: runs/<net>-sgd-seed<seed>.safetensors.", valueName: "file"))
-    var checkpoint: String?
-    @Option(name: .long, help: "Minutes between time-based checkpoints (also written at every evaluation and at exit).")
-    var checkpointEvery: Double = 10
+    @OptionGroup var files: RunFileOptions
     @Option(name: .long, help: "Stop after N iterations in this process (smoke runs); still checkpoints and evaluates.")
     var maxSteps: Int?
-    @Option(name: .long, help: ArgumentHelp("Continue the run saved in this checkpoint (same options).", valueName: "file"))
-    var resume: String?
-    @Option(name: .long, help: "Progress display: auto (bar on a terminal, lines otherwise), bar, lines.")
-    var progress: ProgressStyle = .auto
 
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be a positive number of samples, got \(batch)") }
@@ -73,7 +64,6 @@ struct SGDCommand: ParsableCommand {
         if !(warmupEpochs >= 0 && warmupEpochs.isFinite) { throw ValidationError("--warmup-epochs must be ≥ 0, got \(warmupEpochs)") }
         if bnSamples < 1 { throw ValidationError("--bn-samples must be positive, got \(bnSamples)") }
         if let e = evalEvery, e < 1 { throw ValidationError("--eval-every must be at least 1, got \(e)") }
-        if !(checkpointEvery > 0) { throw ValidationError("--checkpoint-every must be a positive number of minutes, got \(checkpointEvery)") }
         if let m = maxSteps, m < 1 { throw ValidationError("--max-steps must be at least 1, got \(m)") }
     }
 
@@ -104,11 +94,11 @@ struct SGDCommand: ParsableCommand {
         do { splits = try data.load(for: spec) } catch { throw CLIError(description: "\(error)") }
         let options = try options(trainCount: splits.train.count)
         let scheduler = try threads.makeScheduler()
-        let checkpointPath = checkpoint ?? "runs/\(spec.name)-sgd-seed\(seed).safetensors"
+        let checkpointPath = files.checkpoint ?? "runs/\(spec.name)-sgd-seed\(seed).safetensors"
         try ensureParentDirectory(checkpointPath, flag: "--checkpoint")
         let trainer: SGDTrainer
         do {
-            if let resume {
+            if let resume = files.resume {
                 trainer = try SGDTrainer.resume(from: resume, options: options, train: splits.train, test: splits.test,
                                                 scheduler: scheduler)
             } else {
@@ -117,19 +107,19 @@ struct SGDCommand: ParsableCommand {
         } catch {
             throw CLIError(description: "\(error)")
         }
-        let metricsWriter = try metrics.map { try MetricsWriter(path: $0) }
-        let console = SGDConsole(trainer: trainer, style: progress.resolved, metrics: metricsWriter)
+        let metricsWriter = try files.metrics.map { try MetricsWriter(path: $0) }
+        let console = SGDConsole(trainer: trainer, style: files.progress.resolved, metrics: metricsWriter)
         trainer.observer = console
         let perEpoch = trainer.stepsPerEpoch
         console.header([
             "rso sgd \(spec.name) on \(splits.directory): train \(splits.train.count), test \(splits.test.count)",
             "batch \(batch), \(options.steps) iterations (\(perEpoch) per epoch), lr \(learningRate) (warm-up \(options.warmupSteps) iterations, then \(decay.rawValue)), momentum \(momentum)\(nesterov ? " Nesterov" : ""), weight decay \(weightDecay), seed \(seed), \(threads.describe(scheduler))",
-            "checkpoint \(checkpointPath)" + (resume.map { "; resumed from \($0) at iteration \(trainer.state.iteration)" } ?? ""),
+            "checkpoint \(checkpointPath)" + (files.resume.map { "; resumed from \($0) at iteration \(trainer.state.iteration)" } ?? ""),
         ])
-        metricsWriter?.write(kind: "start", SGDStartRecord(options: options, threads: scheduler.workers,
-                                                            trainSamples: splits.train.count, testSamples: splits.test.count,
-                                                            stepsPerEpoch: perEpoch, resumedFrom: resume,
-                                                            startUpdates: trainer.state.iteration))
+        metricsWriter?.write(kind: "start", CountedRecord(
+            StartRecord(options: options, threads: scheduler.workers, trainSamples: splits.train.count,
+                        testSamples: splits.test.count, resumedFrom: files.resume),
+            counters: ["stepsPerEpoch": perEpoch, "startUpdates": trainer.state.iteration]))
         cs_install_stop_signals()
         var lastSave = Date()
         var evaluationsSaved = trainer.evaluations.count
@@ -150,7 +140,7 @@ struct SGDCommand: ParsableCommand {
             shouldStop: { cs_stop_signal() != 0 || saveError != nil },
             safePoint: {
                 let evaluated = trainer.evaluations.count > evaluationsSaved
-                if evaluated || Date().timeIntervalSince(lastSave) >= checkpointEvery * 60 {
+                if evaluated || Date().timeIntervalSince(lastSave) >= files.checkpointEvery * 60 {
                     do { try save(evaluated ? "evaluation" : "interval") } catch { saveError = error }
                 }
             })
@@ -160,10 +150,10 @@ struct SGDCommand: ParsableCommand {
         try save(reason == .finished ? "finished" : reason == .interrupted ? "interrupted" : "step-limit")
         let rss = MemoryUsage.peakResidentBytes()
         let last = trainer.evaluations.last
-        metricsWriter?.write(kind: "end", SGDEndRecord(reason: "\(reason)", updates: trainer.state.iteration,
-                                                        cycle: trainer.state.iteration, elapsed: trainer.elapsed,
-                                                        peakResidentBytes: rss, testAccuracy: last?.testAccuracy,
-                                                        testLoss: last?.testLoss))
+        metricsWriter?.write(kind: "end", CountedRecord(
+            EndRecord(reason: "\(reason)", elapsed: trainer.elapsed, peakResidentBytes: rss,
+                      testAccuracy: last?.testAccuracy, testLoss: last?.testLoss),
+            counters: ["updates": trainer.state.iteration, "cycle": trainer.state.iteration]))
         if let last {
             print(String(format: "final test accuracy %.2f%%, test loss %.4f (after %d iterations, %.2f epochs, %@)",
                          100 * last.testAccuracy, last.testLoss, trainer.state.iteration, trainer.epoch,
@@ -178,72 +168,5 @@ struct SGDCommand: ParsableCommand {
             print("\(why); checkpoint written to \(checkpointPath)")
             print("resume with the same command plus: --checkpoint \(shellQuoted(checkpointPath)) --resume \(shellQuoted(checkpointPath))")
         }
-    }
-}
-
-struct SGDStartRecord: Encodable {
-    var options: SGDOptions
-    var threads: Int
-    var trainSamples: Int
-    var testSamples: Int
-    var stepsPerEpoch: Int
-    var resumedFrom: String?
-    var startUpdates: Int
-}
-
-struct SGDCheckpointRecord: Encodable {
-    var path: String
-    var reason: String
-    var updates: Int
-}
-
-struct SGDEndRecord: Encodable {
-    var reason: String
-    var updates: Int
-    var cycle: Int
-    var elapsed: Double
-    var peakResidentBytes: Int
-    var testAccuracy: Double?
-    var testLoss: Double?
-}
-
-/// Progress of an SGD run (a bar on stderr or a line every 10 s), evaluations on stdout, and the
-/// iteration and eval records in the metrics file.
-final class SGDConsole: SGDObserver {
-    private let metrics: MetricsWriter?
-    private unowned let trainer: SGDTrainer
-    private var lastDraw = Date.distantPast
-    private var line: ProgressLine
-
-    init(trainer: SGDTrainer, style: ProgressStyle, metrics: MetricsWriter?) {
-        self.trainer = trainer
-        line = ProgressLine(style: style)
-        self.metrics = metrics
-    }
-
-    func header(_ lines: [String]) { lines.forEach { print($0) }; fflush(nil) }
-
-    func iterationFinished(_ r: SGDIterationRecord) {
-        metrics?.write(kind: "iteration", r)
-        let now = Date()
-        guard now.timeIntervalSince(lastDraw) >= line.interval || r.updates == trainer.options.steps else { return }
-        lastDraw = now
-        let eta = Double(trainer.options.steps - r.updates) * r.seconds
-        let text = String(format: "iteration %d/%d  epoch %.2f  lr %.4g  batch loss %.4f  batch acc %.2f%%  %.2f s/it  ETA %@",
-                          r.updates, trainer.options.steps, r.epoch, r.learningRate, r.trainLoss, 100 * r.trainAccuracy,
-                          r.seconds, formatDuration(eta))
-        line.show(text)
-    }
-
-    func finishLine() {
-        line.finish()
-    }
-
-    func evaluated(_ r: SGDEvaluationRecord) {
-        finishLine()
-        print(String(format: "eval after %d iterations (epoch %.2f): test accuracy %.2f%%, test loss %.4f (%d samples, elapsed %@)",
-                     r.updates, r.epoch, 100 * r.testAccuracy, r.testLoss, r.samples, formatDuration(r.elapsed)))
-        fflush(nil)
-        metrics?.write(kind: "eval", r)
     }
 }

@@ -67,21 +67,12 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .long, help: "Evaluate on the test set every N cycles (and at the end).")
     var evalEvery: Int = 1
-    @Option(name: .long, help: ArgumentHelp("Append metrics as JSON lines to this file.", valueName: "file"))
-    var metrics: String?
-    @Option(name: .long, help: ArgumentHelp("Checkpoint file (safetensors). Default: runs/<net>-seed<seed>.safetensors.", valueName: "file"))
-    var checkpoint: String?
-    @Option(name: .long, help: "Minutes between time-based checkpoints (also written at each cycle end and at exit).")
-    var checkpointEvery: Double = 10
+    @OptionGroup var files: RunFileOptions
     @Option(name: .long, help: "Stop after N trials in this process (smoke runs); still checkpoints and evaluates.")
     var maxTrials: Int?
     /// The flag's first name, kept so existing scripts work (it counted trials, not weights).
     @Option(name: .customLong("max-weights"), help: .hidden)
     var maxTrialsOldSpelling: Int?
-    @Option(name: .long, help: ArgumentHelp("Continue the run saved in this checkpoint.", valueName: "file"))
-    var resume: String?
-    @Option(name: .long, help: "Progress display: auto (bar on a terminal, lines otherwise), bar, lines.")
-    var progress: ProgressStyle = .auto
 
     func validate() throws {
         if maxTrials != nil && maxTrialsOldSpelling != nil {
@@ -114,11 +105,11 @@ struct TrainCommand: ParsableCommand {
 
     var runOptions: RunOptions {
         var r = RunOptions(training: options,
-                           checkpointPath: checkpoint ?? RunOptions.defaultCheckpointPath(net: net.rawValue, seed: seed))
-        r.checkpointEveryMinutes = checkpointEvery
+                           checkpointPath: files.checkpoint ?? RunOptions.defaultCheckpointPath(net: net.rawValue, seed: seed))
+        r.checkpointEveryMinutes = files.checkpointEvery
         r.evalEvery = evalEvery
         r.maxTrials = maxTrials ?? maxTrialsOldSpelling
-        r.resume = resume
+        r.resume = files.resume
         return r
     }
 
@@ -134,7 +125,7 @@ struct TrainCommand: ParsableCommand {
         if speaks {
             do { try CheckpointDestination.prepare(checkpointPath) } catch { throw CLIError(description: "\(error)") }
         }
-        let metricsWriter = speaks ? try metrics.map { try MetricsWriter(path: $0) } : nil
+        let metricsWriter = speaks ? try files.metrics.map { try MetricsWriter(path: $0) } : nil
         let scheduler = try threads.makeScheduler()
         let spec = net.spec
         let splits: DatasetSplits
@@ -143,7 +134,7 @@ struct TrainCommand: ParsableCommand {
         } catch is RunStopped {
             guard speaks else { return }
             print("stopped by signal \(stop.signal ?? 0) while loading data; nothing trained"
-                  + (resume.map { ", checkpoint \($0) unchanged" } ?? ", no checkpoint written"))
+                  + (files.resume.map { ", checkpoint \($0) unchanged" } ?? ", no checkpoint written"))
             return
         } catch {
             throw CLIError(description: "\(error)")
@@ -157,7 +148,7 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw CLIError(description: "\(error)")
         }
-        let console = TrainingConsole(trainer: trainer, style: progress.resolved, metrics: metricsWriter)
+        let console = TrainingConsole(trainer: trainer, style: files.progress.resolved, metrics: metricsWriter)
         if speaks { trainer.observer = console }
 
         let model = FlopModel(network: spec)
@@ -166,21 +157,21 @@ struct TrainCommand: ParsableCommand {
             "rso train \(spec.name) on \(splits.directory): train \(splits.train.count), test \(splits.test.count)",
             "batch \(o.batch), cycles \(o.cycles), seed \(o.seed), \(threads.describe(scheduler)), sampling \(o.sampling.rawValue), update \(o.update.rawValue), order \(o.order.rawValue), delta \(o.delta.rawValue), cache \(cache.rawValue), trial eval \(o.evaluation.rawValue), batch reuse \(o.batchReuse), weight decay \(o.weightDecay)",
             "|W| = \(grouped(model.weights)), \(grouped(trainer.trialsPerCycle)) trials per cycle; checkpoint \(checkpointPath)"
-                + (resume.map { "; resumed from \($0) at cycle \(trainer.state.cycle + 1), trial \(trainer.state.trials)" } ?? "")
+                + (files.resume.map { "; resumed from \($0) at cycle \(trainer.state.cycle + 1), trial \(trainer.state.trials)" } ?? "")
                 + (group.size > 1 ? "; \(group.size) MPI ranks" : ""),
         ]) }
-        metricsWriter?.write(kind: "start", StartRecord(options: o, threads: scheduler.workers,
-                                                         trainSamples: splits.train.count, testSamples: splits.test.count,
-                                                         trialsPerCycle: trainer.trialsPerCycle, resumedFrom: resume,
-                                                         startTrials: trainer.state.trials))
+        metricsWriter?.write(kind: "start", CountedRecord(
+            StartRecord(options: o, threads: scheduler.workers, trainSamples: splits.train.count,
+                        testSamples: splits.test.count, resumedFrom: files.resume),
+            counters: ["trialsPerCycle": trainer.trialsPerCycle, "startTrials": trainer.state.trials]))
 
         func end(_ reason: String, error: String? = nil, signal: Int32? = nil) -> Int {
             let rss = MemoryUsage.peakResidentBytes()
             let last = trainer.evaluations.last
-            metricsWriter?.write(kind: "end", EndRecord(reason: reason, error: error, signal: signal,
-                                                         trials: trainer.state.trials, cycle: trainer.state.cycle,
-                                                         elapsed: trainer.elapsed, peakResidentBytes: rss,
-                                                         testAccuracy: last?.testAccuracy, testLoss: last?.testLoss))
+            metricsWriter?.write(kind: "end", CountedRecord(
+                EndRecord(reason: reason, error: error, signal: signal, elapsed: trainer.elapsed, peakResidentBytes: rss,
+                          testAccuracy: last?.testAccuracy, testLoss: last?.testLoss),
+                counters: ["trials": trainer.state.trials, "cycle": trainer.state.cycle]))
             return rss
         }
         let startTrials = trainer.state.trials
@@ -200,7 +191,7 @@ struct TrainCommand: ParsableCommand {
         }
         if outcome.reason == .nonFiniteLoss {
             let kept = controller.lastCheckpoint.map { "the last good checkpoint is \($0.path) (after \($0.trials) trials)" }
-                ?? resume.map { "the checkpoint \($0) it resumed from is unchanged" }
+                ?? files.resume.map { "the checkpoint \($0) it resumed from is unchanged" }
                 ?? "no checkpoint was written"
             FileHandle.standardError.write(Data("Error: training stopped on a non-finite loss: \(outcome.detail ?? ""); \(kept). Lower --sigma-scale or check the data and weights.\n".utf8))
             throw ExitCode(Self.nonFiniteLossExitCode)
@@ -240,7 +231,7 @@ struct TrainCommand: ParsableCommand {
             if dropped.contains(where: { a.hasPrefix($0 + "=") }) { continue }
             out.append(a)
         }
-        if checkpoint == nil { out += ["--checkpoint", path] }
+        if files.checkpoint == nil { out += ["--checkpoint", path] }
         return (out + ["--resume", path]).map(shellQuoted).joined(separator: " ")
     }
 }

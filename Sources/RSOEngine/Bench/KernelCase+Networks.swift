@@ -7,9 +7,10 @@ extension KernelCase {
     public static let convWeightGradVariants: [Variant] = [.optimized, .im2colBLAS, .ref]
 
     /// Every kernel call of one forward pass of `network` (ForwardPlan's steps, plus the loss), of
-    /// its incremental trials, and the heavy kernels of its SGD backward pass (conv to input and
-    /// weights, BN), each as an optimised variant and its reference twin (the loss has only its
-    /// reference). Identical shapes are merged into one case listing all their sites.
+    /// its incremental trials, and of its SGD backward pass (BackwardPass: loss, FC, pools, BN,
+    /// ReLU mask, shortcut, conv to input and weights), each as an optimised variant and its
+    /// reference twin (the forward loss has only its reference). Identical shapes are merged into
+    /// one case listing all their sites.
     public static func cases(for network: NetworkSpec, families: Set<Family>? = nil) -> [KernelCase] {
         let plan = ForwardPlan(network: network)
         var out: [KernelCase] = []
@@ -60,9 +61,13 @@ extension KernelCase {
                 add(.convBackwardWeight, convWeightGradVariants, convShape, s.name)
                 if step.input != 0 { add(.convBackwardInput, [.optimized, .ref], convShape, s.name) }
             case .batchNorm(let d, let relu), .batchNormPool(let d, let relu):
-                add(.bnBackward, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
-                                                          kernel: 0, relu: relu), network.layers[d].name + ".bn")
+                let planes = Shape.planes(channels: t.channels, height: t.height, width: t.width, kernel: 0, relu: relu)
+                add(.bnBackward, [.optimized, .ref], planes, network.layers[d].name + ".bn")
                 guard case .batchNorm = step.kind else {
+                    // The fused pool's gradient is spread over the BN output first.
+                    add(.avgpool2Backward, [.optimized, .ref], Shape.planes(channels: t.channels, height: t.height,
+                                                                            width: t.width, kernel: 0, relu: false),
+                        network.layers[d].name + ".bn+pool")
                     add(.bnReluAvgpool2, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
                                                               kernel: 0, relu: relu), network.layers[d].name + ".bn+pool")
                     continue
@@ -70,11 +75,13 @@ extension KernelCase {
                 add(.bnReluInfer, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
                                                        kernel: 0, relu: relu), network.layers[d].name + ".bn")
             case .avgPool2:
-                add(.avgpool2, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
-                                                    kernel: 0, relu: false), last + ".pool")
+                let planes = Shape.planes(channels: t.channels, height: t.height, width: t.width, kernel: 0, relu: false)
+                add(.avgpool2, [.optimized, .ref], planes, last + ".pool")
+                add(.avgpool2Backward, [.optimized, .ref], planes, last + ".pool")
             case .globalAvgPool:
-                add(.globalAvgpool, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
-                                                         kernel: 0, relu: false), "gap")
+                let planes = Shape.planes(channels: t.channels, height: t.height, width: t.width, kernel: 0, relu: false)
+                add(.globalAvgpool, [.optimized, .ref], planes, "gap")
+                add(.globalAvgpoolBackward, [.optimized, .ref], planes, "gap")
             case .fc(let d):
                 guard case .fc(let f) = network.layers[d] else { continue }
                 last = f.name
@@ -83,12 +90,21 @@ extension KernelCase {
                 // Incremental trials: an FC weight/bias (one logit column), a changed feature.
                 add(.fcColumnAdd, [.optimized, .ref], fcShape, f.name)
                 add(.fcInputChange, [.optimized, .ref], fcShape, f.name)
+                add(.fcBackward, [.optimized, .ref], fcShape, f.name)
             case .addSkip(let skip, let relu):
-                add(.residualAdd, [.optimized, .ref], .residual(channels: t.channels, skipChannels: plan.tensors[skip].channels,
-                                                         height: t.height, width: t.width, relu: relu), last + ".add")
+                let residual = Shape.residual(channels: t.channels, skipChannels: plan.tensors[skip].channels,
+                                              height: t.height, width: t.width, relu: relu)
+                add(.residualAdd, [.optimized, .ref], residual, last + ".add")
+                // Backward: the ReLU mask of the block output, then the shortcut's channels.
+                if relu {
+                    add(.reluBackward, [.optimized, .ref], .planes(channels: t.channels, height: t.height, width: t.width,
+                                                                 kernel: 0, relu: true), last + ".add")
+                }
+                add(.shortcutBackward, [.optimized, .ref], residual, last + ".add")
             }
         }
         add(.softmaxXent, [.ref], .logits(classes: network.classes), "loss")
+        add(.softmaxXentBackward, [.optimized, .ref], .logits(classes: network.classes), "loss")
         return out
     }
 }

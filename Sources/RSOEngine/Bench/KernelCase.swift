@@ -24,11 +24,7 @@
 ///   fc_column_add    2 per sample; bytes the x column + the logit column (read, written).
 ///   fc_input_change  1 + 2·O per sample; bytes xnew + the x column + the w column + logits
 ///                    (read, written).
-/// SGD backward:
-///   conv_bwd_input   2·Cin·Cout·k²·P (the transposed conv); bytes dy + w + dx.
-///   conv_bwd_weight  2·Cout·Cin·k²·P; bytes x + dy + dw.
-///   bn_bwd           both passes of training-mode BN backward: 8 per element (mask, Σg, Σg·x̂,
-///                    two FMAs); bytes z and dy read, g written, z and g read again, dz written.
+/// SGD backward (every `*_bwd` family): counts and their derivation in KernelCase+Backward.swift.
 public struct KernelCase: Sendable, Equatable {
     public enum Family: String, Sendable, CaseIterable, Codable {
         case conv
@@ -48,6 +44,12 @@ public struct KernelCase: Sendable, Equatable {
         case convBackwardInput = "conv_bwd_input"
         case convBackwardWeight = "conv_bwd_weight"
         case bnBackward = "bn_bwd"
+        case softmaxXentBackward = "softmax_xent_bwd"
+        case fcBackward = "fc_bwd"
+        case globalAvgpoolBackward = "global_avgpool_bwd"
+        case avgpool2Backward = "avgpool2_bwd"
+        case reluBackward = "relu_bwd"
+        case shortcutBackward = "shortcut_bwd"
 
         /// The C suffix of the family's optimised variant (the one `KernelTable(.optimized)` calls).
         public var optimizedSuffix: String {
@@ -63,6 +65,8 @@ public struct KernelCase: Sendable, Equatable {
             case .convBackwardInput: return "direct_avx2"  // the forward direct conv on the flipped kernel
             case .convBackwardWeight: return "direct"  // BLAS-free; also measured: im2col_blas
             case .bnBackward: return "affine_fma"
+            case .softmaxXentBackward, .fcBackward, .globalAvgpoolBackward, .avgpool2Backward, .reluBackward,
+                 .shortcutBackward: return "simd_f32"
             }
         }
     }
@@ -124,6 +128,12 @@ public struct KernelCase: Sendable, Equatable {
         case .convBackwardInput: op = "cs_conv2d_backward_input_cnhw_f32"
         case .convBackwardWeight: op = "cs_conv2d_backward_weight_cnhw_f32"
         case .bnBackward: op = "cs_bn_relu_backward_sums_f32+cs_bn_backward_dx_f32"
+        case .softmaxXentBackward: op = "cs_softmax_xent_backward_f32"
+        case .fcBackward: op = "cs_fc_backward_f32"
+        case .globalAvgpoolBackward: op = "cs_global_avgpool_backward_cnhw_f32"
+        case .avgpool2Backward: op = "cs_avgpool2_backward_cnhw_f32"
+        case .reluBackward: op = "cs_relu_backward_f32"
+        case .shortcutBackward: op = "cs_shortcut_backward_cnhw_f32"
         }
         return op + "__" + suffix
     }
@@ -164,10 +174,10 @@ public struct KernelCase: Sendable, Equatable {
 
     /// FLOPs of one call on a chunk of `n` samples (see the type's conventions).
     public func flops(samples n: Int) -> Double {
+        if family.isBackward { return backwardFlops(samples: n) }
         let n = Double(n)
         switch (family, shape) {
-        case let (.conv, .conv(ci, co, k, h, w)), let (.convBackwardInput, .conv(ci, co, k, h, w)),
-             let (.convBackwardWeight, .conv(ci, co, k, h, w)):
+        case let (.conv, .conv(ci, co, k, h, w)):
             return 2 * Double(co * ci * k * k) * n * Double(h * w)
         case let (.conv1chAdd, .conv(_, co, k, h, w)):
             return 2 * Double(co * k * k) * n * Double(h * w)
@@ -179,8 +189,6 @@ public struct KernelCase: Sendable, Equatable {
             return 2 * n
         case let (.fcInputChange, .fc(_, o)):
             return Double(1 + 2 * o) * n
-        case let (.bnBackward, .planes(c, h, w, _, _)):
-            return 8 * Double(c * h * w) * n
         case (.im2col, _):
             return 0
         case let (.bnReluInfer, .planes(c, h, w, _, relu)):
@@ -204,6 +212,7 @@ public struct KernelCase: Sendable, Equatable {
 
     /// Compulsory bytes of one call on a chunk of `n` samples (see the type's conventions).
     public func bytes(samples n: Int) -> Double {
+        if family.isBackward { return backwardBytes(samples: n) }
         let n = Double(n)
         let f = 4.0, d = 8.0
         switch (family, shape) {
@@ -221,11 +230,6 @@ public struct KernelCase: Sendable, Equatable {
             return 3 * f * n
         case let (.fcInputChange, .fc(_, o)):
             return f * (2 * n + Double(o) + 2 * n * Double(o))
-        case let (.convBackwardInput, .conv(ci, co, k, h, w)), let (.convBackwardWeight, .conv(ci, co, k, h, w)):
-            let p = n * Double(h * w)
-            return f * (Double(ci) * p + Double(co * ci * k * k) + Double(co) * p)
-        case let (.bnBackward, .planes(c, h, w, _, _)):
-            return 6 * f * Double(c * h * w) * n + Double(c) * (2 * f + 4 * d)
         case let (.im2col, .planes(c, h, w, k, _)):
             let p = n * Double(h * w)
             return f * Double(c) * p * Double(1 + k * k)

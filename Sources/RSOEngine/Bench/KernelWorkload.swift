@@ -9,7 +9,7 @@ public final class KernelWorkload {
     public let samples: Int
     public let chunkSamples: Int
     public let chunkCount: Int
-    private let scheduler: ChunkScheduler
+    let scheduler: ChunkScheduler
     private var floats: [UnsafeMutableBufferPointer<Float>] = []
     private var doubles: [UnsafeMutableBufferPointer<Double>] = []
     private var bytes: [UnsafeMutablePointer<UInt8>] = []
@@ -51,7 +51,7 @@ public final class KernelWorkload {
     // MARK: Buffers
 
     /// A per-sample tensor of the whole batch, filled chunk by chunk on the chunk's worker.
-    private func batchTensor(perSample: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
+    func batchTensor(perSample: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, samples * perSample))
         floats.append(UnsafeMutableBufferPointer(start: p, count: samples * perSample))
         let cs = chunkSamples
@@ -63,7 +63,7 @@ public final class KernelWorkload {
         return p
     }
 
-    private func small(_ count: Int, seed: UInt64, scale: Float = 1, offset: Float = 0) -> UnsafeMutablePointer<Float> {
+    func small(_ count: Int, seed: UInt64, scale: Float = 1, offset: Float = 0) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
         floats.append(UnsafeMutableBufferPointer(start: p, count: count))
         Self.fill(p, count: count, seed: seed)
@@ -71,17 +71,25 @@ public final class KernelWorkload {
         return p
     }
 
-    private func zerosF(_ count: Int) -> UnsafeMutablePointer<Float> {
+    func zerosF(_ count: Int) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
         p.initialize(repeating: 0, count: max(1, count))
         floats.append(UnsafeMutableBufferPointer(start: p, count: count))
         return p
     }
 
-    private func zerosD(_ count: Int, value: Double = 0) -> UnsafeMutablePointer<Double> {
+    func zerosD(_ count: Int, value: Double = 0) -> UnsafeMutablePointer<Double> {
         let p = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count))
         p.initialize(repeating: value, count: max(1, count))
         doubles.append(UnsafeMutableBufferPointer(start: p, count: count))
+        return p
+    }
+
+    /// One label per sample, spread over the `classes` classes.
+    func labels(classes k: Int) -> UnsafeMutablePointer<UInt8> {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, samples))
+        bytes.append(p)
+        for i in 0..<samples { p[i] = UInt8(truncatingIfNeeded: (i &* 7) % k) }
         return p
     }
 
@@ -103,7 +111,7 @@ public final class KernelWorkload {
         let total = samples
         // The benchmark calls what the engine calls: the kernel table of the measured set.
         let table = KernelTable(kc.variant == .ref ? .reference : .optimized, convTile: convTile)
-        let ref = kc.variant == .ref  // SGD's backward kernels are not in the table: chosen here
+        if kc.family.isBackward { return makeBackwardBody(convTile: convTile) }
         func n(_ c: Int) -> Int { min(cs, total - c * cs) }
         let workers = scheduler.workers
 
@@ -128,73 +136,6 @@ public final class KernelWorkload {
                 s2.update(repeating: 0, count: co)
                 conv(x + c * cs * ci * h * w, wt, Int32(ci), Int32(co), Int32(n(c)), Int32(h), Int32(w), Int32(k),
                      y + c * cs * co * h * w, s1, s2, scratch: scratch[worker])
-            }
-
-        case let (.convBackwardInput, .conv(ci, co, k, h, w)):
-            let dy = batchTensor(perSample: co * h * w, seed: 16)
-            let dx = zerosF(total * ci * h * w)
-            let wt = small(co * ci * k * k, seed: 17, scale: Float((2.0 / Double(ci * k * k)).squareRoot()))
-            let floats = ref ? 0 : Int(cs_conv2d_backward_input_scratch_floats(Int32(ci), Int32(co), Int32(cs), Int32(h),
-                                                                                 Int32(w), Int32(k)))
-            let scratch = (0..<workers).map { _ in zerosF(floats) }
-            return { c, worker in
-                let dyc = dy + c * cs * co * h * w, dxc = dx + c * cs * ci * h * w
-                if ref {
-                    cs_conv2d_backward_input_cnhw_f32__ref(dyc, wt, Int32(ci), Int32(co), Int32(n(c)), Int32(h), Int32(w),
-                                                           Int32(k), dxc)
-                } else {
-                    cs_conv2d_backward_input_cnhw_f32__direct_avx2(dyc, wt, Int32(ci), Int32(co), Int32(n(c)), Int32(h), Int32(w),
-                                                           Int32(k), dxc, scratch[worker])
-                }
-            }
-
-        case let (.convBackwardWeight, .conv(ci, co, k, h, w)):
-            let x = batchTensor(perSample: ci * h * w, seed: 18)
-            let dy = batchTensor(perSample: co * h * w, seed: 19)
-            let dw = zerosF(chunkCount * co * ci * k * k)  // per-chunk partials, as the engine keeps them
-            let variant = kc.variant
-            let floats: Int
-            switch variant {
-            case .im2colBLAS: floats = ci * k * k * convTile
-            case .optimized: floats = Int(cs_conv2d_backward_weight_direct_scratch_floats(Int32(ci), Int32(co), Int32(cs),
-                                                                                        Int32(h), Int32(w), Int32(k)))
-            default: floats = 0
-            }
-            let scratch = (0..<workers).map { _ in zerosF(floats) }
-            let tile = convTile
-            return { c, worker in
-                let xc = x + c * cs * ci * h * w, dyc = dy + c * cs * co * h * w, dwc = dw + c * co * ci * k * k
-                let nc = Int32(n(c))
-                switch variant {
-                case .optimized:
-                    cs_conv2d_backward_weight_cnhw_f32__direct(xc, dyc, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k),
-                                                               dwc, scratch[worker])
-                case .im2colBLAS:
-                    cs_conv2d_backward_weight_cnhw_f32__im2col_blas(xc, dyc, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k),
-                                                              dwc, scratch[worker], tile)
-                case .ref, .directAVX2:
-                    cs_conv2d_backward_weight_cnhw_f32__ref(xc, dyc, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), dwc)
-                }
-            }
-
-        case let (.bnBackward, .planes(ch, h, w, _, relu)):
-            let z = batchTensor(perSample: ch * h * w, seed: 20)
-            let dy = batchTensor(perSample: ch * h * w, seed: 21)
-            let g = zerosF(total * ch * h * w)
-            let gamma = small(ch, seed: 22, scale: 0.1, offset: 1), beta = small(ch, seed: 23, scale: 0.1)
-            let mean = zerosD(ch), variance = zerosD(ch, value: 1)
-            let sums = zerosD(chunkCount * ch), sumsX = zerosD(chunkCount * ch)
-            let r: Int32 = relu ? 1 : 0
-            let pass1 = ref ? cs_bn_relu_backward_sums_f32__ref : cs_bn_relu_backward_sums_f32__affine_fma
-            let pass2 = ref ? cs_bn_backward_dx_f32__ref : cs_bn_backward_dx_f32__affine_fma
-            let count = Double(total * h * w)
-            return { c, _ in
-                // Both passes on the chunk (the engine reduces the sums over the batch in between;
-                // here each chunk's own sums stand in for the totals: the same work).
-                let off = c * cs * ch * h * w, l = n(c) * h * w
-                let s1 = sums + c * ch, s2 = sumsX + c * ch
-                pass1(z + off, dy + off, Int32(ch), l, gamma, beta, mean, variance, 1e-5, r, g + off, s1, s2)
-                pass2(z + off, g + off, Int32(ch), l, gamma, mean, variance, 1e-5, s1, s2, count, g + off)
             }
 
         case let (.im2col, .planes(ch, h, w, k, _)):
@@ -266,9 +207,7 @@ public final class KernelWorkload {
 
         case let (.softmaxXent, .logits(k)):
             let logits = batchTensor(perSample: k, seed: 15)
-            let labels = UnsafeMutablePointer<UInt8>.allocate(capacity: total)
-            bytes.append(labels)
-            for i in 0..<total { labels[i] = UInt8(truncatingIfNeeded: (i &* 7) % k) }
+            let labels = labels(classes: k)
             let loss = zerosD(chunkCount)
             let f = table.softmaxXent
             return { c, _ in

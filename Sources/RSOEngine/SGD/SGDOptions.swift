@@ -1,7 +1,7 @@
 import Foundation
 
 /// Everything that determines an SGD run's trajectory (a resumed run must match it exactly).
-public struct SGDOptions: Codable, Equatable, Sendable {
+public struct SGDOptions: ResumableOptions, Equatable, Sendable {
     public enum Decay: String, Codable, Sendable, CaseIterable {
         /// The learning rate stays at --lr after the warm-up.
         case constant
@@ -31,20 +31,19 @@ public struct SGDOptions: Codable, Equatable, Sendable {
     public func stepsPerEpoch(trainCount: Int) -> Int { (trainCount + batch - 1) / batch }
 
     public func differences(from other: SGDOptions) -> [String] {
-        var d: [String] = []
-        func check<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { d.append("\(name): checkpoint \(b), now \(a)") } }
-        check("--net", net, other.net)
-        check("--batch", batch, other.batch)
-        check("--steps (or --epochs)", steps, other.steps)
-        check("--lr", learningRate, other.learningRate)
-        check("--momentum", momentum, other.momentum)
-        check("--nesterov", nesterov, other.nesterov)
-        check("--weight-decay", weightDecay, other.weightDecay)
-        check("--warmup-epochs (as iterations)", warmupSteps, other.warmupSteps)
-        check("--decay", decay.rawValue, other.decay.rawValue)
-        check("--seed", seed, other.seed)
-        check("--bn-samples", bnSamples, other.bnSamples)
-        return d
+        var d = OptionDifferences()
+        d.check("--net", net, other.net)
+        d.check("--batch", batch, other.batch)
+        d.check("--steps (or --epochs)", steps, other.steps)
+        d.check("--lr", learningRate, other.learningRate)
+        d.check("--momentum", momentum, other.momentum)
+        d.check("--nesterov", nesterov, other.nesterov)
+        d.check("--weight-decay", weightDecay, other.weightDecay)
+        d.check("--warmup-epochs (as iterations)", warmupSteps, other.warmupSteps)
+        d.check("--decay", decay.rawValue, other.decay.rawValue)
+        d.check("--seed", seed, other.seed)
+        d.check("--bn-samples", bnSamples, other.bnSamples)
+        return d.lines
     }
 }
 

@@ -3,7 +3,7 @@ import Foundation
 /// Checkpoints in the safetensors format: every weight and BN tensor as F32 under its layer name
 /// (readable by numpy/PyTorch users), the trainer's random streams, sampler permutation and σ_d as
 /// tensors, and options/position/history/training-set identity as JSON in the metadata.
-extension Trainer {
+extension Trainer: CheckpointWriting {
     /// Format 2 added the training set's identity; format 1 checkpoints are refused (see README).
     public static let checkpointFormat = "rso-checkpoint-2"
 
@@ -16,20 +16,10 @@ extension Trainer {
         st.add("trainer.sigma.initial", doubles: sigma.initial, shape: [sigma.initial.count])
         var saved = state
         saved.elapsedBefore = elapsed
-        st.metadata = [
-            "format": Self.checkpointFormat,
-            "network": parameters.network.name,
-            "options": try json(options),
-            "state": try json(saved),
-            "evaluations": try json(evaluations),
-            "dataset": try json(datasetIdentity),
-        ]
+        st.metadata = try CheckpointEnvelope.metadata(format: Self.checkpointFormat, network: parameters.network.name,
+                                                      options: options, state: saved, evaluations: evaluations,
+                                                      more: ["dataset": try CheckpointEnvelope.json(datasetIdentity)])
         return st
-    }
-
-    /// Atomic: a crash mid-write leaves the previous checkpoint intact.
-    public func saveCheckpoint(to path: String) throws {
-        try checkpoint().write(atomicallyTo: path)
     }
 
     /// Continues the run saved in `path`. `options` must match the checkpoint's (everything that
@@ -44,27 +34,14 @@ extension Trainer {
         if st.metadata["format"] == "rso-checkpoint-1" {
             throw fail("written by an older rso (format rso-checkpoint-1) that did not record which training set it was trained on, so a resume cannot be checked; start the run again (this version writes \"\(checkpointFormat)\")")
         }
-        guard st.metadata["format"] == checkpointFormat else {
-            throw fail("not an rso checkpoint (metadata format is \(st.metadata["format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(checkpointFormat)\")")
-        }
-        guard let netName = st.metadata["network"] else { throw fail("metadata has no \"network\"") }
-        guard netName == options.net else {
-            throw fail("checkpoint is for network \(netName), but --net is \(options.net)")
-        }
-        guard let net = network ?? NetworkZoo.network(named: netName) else {
-            throw fail("unknown network \(netName); expected one of \(NetworkZoo.names.joined(separator: ", "))")
-        }
-        let saved: TrainingOptions = try decode(st.metadata["options"], "options", path)
-        let diffs = options.differences(from: saved)
-        guard diffs.isEmpty else {
-            throw fail("options differ from the checkpoint's (a resumed run must use the same ones): " + diffs.joined(separator: "; "))
-        }
-        let identity: DatasetIdentity = try decode(st.metadata["dataset"], "dataset", path)
+        let net = try CheckpointEnvelope.checkResume(st, file: path, format: checkpointFormat, what: "an rso checkpoint",
+                                                     options: options, network: network)
+        let identity: DatasetIdentity = try CheckpointEnvelope.decode(st, "dataset", file: path)
         if let mismatch = DatasetIdentity(of: train).mismatch(checkpoint: identity) {
             throw fail("a resume must use the same training set: \(mismatch)")
         }
-        var state: TrainerState = try decode(st.metadata["state"], "state", path)
-        let evaluations: [EvaluationRecord] = try decode(st.metadata["evaluations"], "evaluations", path)
+        var state: TrainerState = try CheckpointEnvelope.decode(st, "state", file: path)
+        let evaluations: [EvaluationRecord] = try CheckpointEnvelope.decode(st, "evaluations", file: path)
         let params = NetworkParameters(network: net)
         for t in params.allTensors {
             guard let stored = st.tensor(t.name) else { throw fail("missing tensor \(t.name)") }
@@ -102,25 +79,5 @@ extension Trainer {
         let problems = trainer.stateProblems()
         guard problems.isEmpty else { throw fail("state is not one this run can continue from: " + problems.joined(separator: "; ")) }
         return trainer
-    }
-
-    private func json<T: Encodable>(_ v: T) throws -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        // Test losses may be non-finite (they are reported, not trained on); they must not make
-        // the checkpoint unwritable.
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try enc.encode(v), as: UTF8.self)
-    }
-
-    private static func decode<T: Decodable>(_ s: String?, _ key: String, _ path: String) throws -> T {
-        guard let s else { throw CheckpointError(file: path, detail: "metadata has no \"\(key)\"") }
-        do {
-            let dec = JSONDecoder()
-            dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            return try dec.decode(T.self, from: Data(s.utf8))
-        } catch {
-            throw CheckpointError(file: path, detail: "metadata \"\(key)\" is not valid: \(error)")
-        }
     }
 }

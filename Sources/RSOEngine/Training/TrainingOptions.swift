@@ -33,7 +33,7 @@ public enum UpdateScheme: String, Codable, CaseIterable, Sendable {
     case layerParallel = "layer-parallel"
 }
 
-public struct TrainingOptions: Codable, Equatable, Sendable {
+public struct TrainingOptions: ResumableOptions, Equatable, Sendable {
     public var net: String
     public var batch: Int = 5000
     public var cycles: Int = 50
@@ -82,24 +82,23 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     /// Options that change the trajectory: a resumed run must match them exactly.
     public func differences(from other: TrainingOptions) -> [String] {
-        var d: [String] = []
-        func check<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { d.append("\(name): checkpoint \(b), now \(a)") } }
-        check("--net", net, other.net)
-        check("--batch", batch, other.batch)
-        check("--cycles", cycles, other.cycles)
-        check("--sigma-scale", sigmaScale, other.sigmaScale)
-        check("--sigma-final-ratio", sigmaFinalRatio, other.sigmaFinalRatio)
-        check("--order", order.rawValue, other.order.rawValue)
-        check("--delta", delta.rawValue, other.delta.rawValue)
-        check("--weight-decay", weightDecay, other.weightDecay)
-        check("--sampling", sampling.rawValue, other.sampling.rawValue)
-        check("--update", update.rawValue, other.update.rawValue)
-        check("--cache", cache, other.cache)
-        check("--seed", seed, other.seed)
-        check("--bn-samples", bnSamples, other.bnSamples)
-        check("--trial-eval", evaluation.rawValue, other.evaluation.rawValue)
-        check("--batch-reuse", batchReuse, other.batchReuse)
-        return d
+        var d = OptionDifferences()
+        d.check("--net", net, other.net)
+        d.check("--batch", batch, other.batch)
+        d.check("--cycles", cycles, other.cycles)
+        d.check("--sigma-scale", sigmaScale, other.sigmaScale)
+        d.check("--sigma-final-ratio", sigmaFinalRatio, other.sigmaFinalRatio)
+        d.check("--order", order.rawValue, other.order.rawValue)
+        d.check("--delta", delta.rawValue, other.delta.rawValue)
+        d.check("--weight-decay", weightDecay, other.weightDecay)
+        d.check("--sampling", sampling.rawValue, other.sampling.rawValue)
+        d.check("--update", update.rawValue, other.update.rawValue)
+        d.check("--cache", cache, other.cache)
+        d.check("--seed", seed, other.seed)
+        d.check("--bn-samples", bnSamples, other.bnSamples)
+        d.check("--trial-eval", evaluation.rawValue, other.evaluation.rawValue)
+        d.check("--batch-reuse", batchReuse, other.batchReuse)
+        return d.lines
     }
 }
 

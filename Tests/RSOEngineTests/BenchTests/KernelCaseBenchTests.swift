@@ -78,6 +78,47 @@ final class KernelCaseBenchTests: XCTestCase {
         XCTAssertTrue(cifar.contains { $0.family == .avgpool2 })
     }
 
+    /// The backward families' counts follow their definitions (KernelCase+Backward.swift) on the
+    /// real shapes, and every site BackwardPass calls a kernel at is listed.
+    func testBackwardFamiliesCountTheirWork() throws {
+        let mnist = KernelCase.cases(for: NetworkZoo.mnist6())
+        func find(_ cases: [KernelCase], _ family: KernelCase.Family) throws -> KernelCase {
+            try XCTUnwrap(cases.first { $0.family == family && $0.variant == .optimized }, family.rawValue)
+        }
+        let loss = try find(mnist, .softmaxXentBackward)
+        XCTAssertEqual(loss.flops(samples: 32), Double(32 * (5 * 10 + 2)))
+        XCTAssertEqual(loss.bytes(samples: 32), Double(32 * (8 * 10 + 1)))
+        let fc = try find(mnist, .fcBackward)  // 16 → 10: dW, db and dx
+        XCTAssertEqual(fc.flops(samples: 32), Double(32 * (4 * 16 * 10 + 10)))
+        let fcBytes: Int = 4 * (2 * 32 * 16 + 2 * 160 + 32 * 10 + 10)
+        XCTAssertEqual(fc.bytes(samples: 32), Double(fcBytes))
+        let gap = try find(mnist, .globalAvgpoolBackward)  // 16 channels of 7×7
+        XCTAssertEqual(gap.flops(samples: 2), Double(2 * 16))
+        XCTAssertEqual(gap.bytes(samples: 2), Double(4 * 2 * 16 * 50))
+        // mnist6's two pools are fused into BNs: both sites, on the BN's (input-sized) planes.
+        let pools = mnist.filter { $0.family == .avgpool2Backward && $0.variant == .optimized }
+        XCTAssertEqual(Set(pools.flatMap(\.sites)), ["conv2.bn+pool", "conv4.bn+pool"])
+        let pool28 = try XCTUnwrap(pools.first { $0.sites == ["conv2.bn+pool"] })
+        XCTAssertEqual(pool28.flops(samples: 1), Double(16 * 14 * 14))
+        XCTAssertEqual(pool28.bytes(samples: 1), Double(4 * 16 * (14 * 14 + 28 * 28)))
+
+        let cifar = KernelCase.cases(for: NetworkZoo.cifarDepth10())
+        // The 16→32 block: the mask covers all 32 channels, the shortcut carries 16 back.
+        let residual = KernelCase.Shape.residual(channels: 32, skipChannels: 16, height: 16, width: 16, relu: true)
+        let shortcut = try XCTUnwrap(cifar.first { $0.family == .shortcutBackward && $0.shape == residual })
+        XCTAssertEqual(shortcut.flops(samples: 1), Double(16 * 256))
+        XCTAssertEqual(shortcut.bytes(samples: 1), Double(12 * 16 * 256))
+        let mask = try XCTUnwrap(cifar.first {
+            $0.family == .reluBackward && $0.shape == .planes(channels: 32, height: 16, width: 16, kernel: 0, relu: true)
+        })
+        XCTAssertEqual(mask.flops(samples: 1), Double(32 * 256))
+        XCTAssertEqual(mask.bytes(samples: 1), Double(12 * 32 * 256))
+        // One shortcut backward per residual add.
+        let adds = cifar.filter { $0.family == .residualAdd && $0.variant == .optimized }.flatMap(\.sites)
+        let shortcuts = cifar.filter { $0.family == .shortcutBackward && $0.variant == .optimized }.flatMap(\.sites)
+        XCTAssertEqual(adds.sorted(), shortcuts.sorted())
+    }
+
     func testEveryOptimisedCaseHasAReferenceTwinWithTheSameWork() {
         for net in nets {
             let cases = KernelCase.cases(for: net)
@@ -92,8 +133,11 @@ final class KernelCaseBenchTests: XCTestCase {
             // mnist6 pools right after a BN (fused); cifar-depth10 pools after residual adds.
             var expected: Set<KernelCase.Family> = [.conv, .im2col, .bnReluInfer, .globalAvgpool, .fc, .softmaxXent,
                                                    .shiftStats, .shiftAxpy, .conv1chAdd, .fcColumnAdd, .fcInputChange,
-                                                   .convBackwardInput, .convBackwardWeight, .bnBackward]
-            expected.formUnion(net.name == "cifar-depth10" ? [.residualAdd, .avgpool2] : [.bnReluAvgpool2])
+                                                   .convBackwardInput, .convBackwardWeight, .bnBackward,
+                                                   .softmaxXentBackward, .fcBackward, .globalAvgpoolBackward,
+                                                   .avgpool2Backward]
+            expected.formUnion(net.name == "cifar-depth10" ? [.residualAdd, .avgpool2, .reluBackward, .shortcutBackward]
+                                                           : [.bnReluAvgpool2])
             XCTAssertEqual(Set(cases.map(\.family)), expected, net.name)
         }
     }

@@ -5,15 +5,6 @@ import XCTest
 
 /// Wrong flags and values must produce errors that name the flag and what it accepts.
 final class CLIParsingTests: XCTestCase {
-    func errorMessage(_ args: [String]) -> String? {
-        do {
-            _ = try RSOCommand.parseAsRoot(args)
-            return nil  // parsed: no error
-        } catch {
-            return RSOCommand.message(for: error)
-        }
-    }
-
     func testUnknownNetworkListsAcceptedNames() throws {
         let msg = try XCTUnwrap(errorMessage(["flops", "--net", "resnet"]))
         XCTAssertTrue(msg.contains("--net"), msg)
@@ -137,8 +128,10 @@ final class MetricsWriterTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let writer = try MetricsWriter(path: path)
         writer.write(kind: "eval", EvaluationRecord(cycle: 3, testAccuracy: 0.1, testLoss: .nan, samples: 50, elapsed: .infinity))
-        writer.write(kind: "end", EndRecord(reason: "non-finite-loss", error: "loss nan", signal: nil, trials: 7, cycle: 3,
-                                            elapsed: 1, peakResidentBytes: 1, testAccuracy: 0.1, testLoss: -.infinity))
+        writer.write(kind: "end", CountedRecord(EndRecord(reason: "non-finite-loss", error: "loss nan", signal: nil,
+                                                          elapsed: 1, peakResidentBytes: 1, testAccuracy: 0.1,
+                                                          testLoss: -.infinity),
+                                                counters: ["trials": 7, "cycle": 3]))
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
         let records = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
@@ -147,6 +140,36 @@ final class MetricsWriterTests: XCTestCase {
         XCTAssertEqual(records[0]["cycle"] as? Int, 3)
         XCTAssertTrue(records[1]["test_loss"] is NSNull, "\(records[1])")
         XCTAssertEqual(records[1]["reason"] as? String, "non-finite-loss")
+    }
+
+    /// rso train's and rso sgd's start and end records share one type each but keep the flat keys
+    /// tools read (the trainer's counters beside the common fields, snake_case, nil fields absent).
+    func testStartAndEndRecordsKeepTheirFlatKeys() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rso-metrics-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try MetricsWriter(path: path)
+        writer.write(kind: "start", CountedRecord(StartRecord(options: TrainingOptions(net: "mnist6"), threads: 2,
+                                                              trainSamples: 10, testSamples: 5, resumedFrom: nil),
+                                                  counters: ["trialsPerCycle": 30, "startTrials": 4]))
+        writer.write(kind: "start", CountedRecord(StartRecord(options: SGDOptions(net: "mnist6"), threads: 2,
+                                                              trainSamples: 10, testSamples: 5, resumedFrom: "a.safetensors"),
+                                                  counters: ["stepsPerEpoch": 3, "startUpdates": 1]))
+        writer.write(kind: "end", CountedRecord(EndRecord(reason: "finished", elapsed: 2, peakResidentBytes: 9,
+                                                          testAccuracy: 0.5, testLoss: 1.5),
+                                                counters: ["updates": 6, "cycle": 6]))
+        let records = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(records.count, 3)
+        let common: Set = ["kind", "time", "options", "threads", "train_samples", "test_samples"]
+        XCTAssertEqual(Set(records[0].keys), common.union(["trials_per_cycle", "start_trials"]))
+        XCTAssertEqual(records[0]["trials_per_cycle"] as? Int, 30)
+        XCTAssertEqual(Set(records[1].keys), common.union(["resumed_from", "steps_per_epoch", "start_updates"]))
+        XCTAssertEqual(records[1]["start_updates"] as? Int, 1)
+        XCTAssertEqual((records[1]["options"] as? [String: Any])?["learning_rate"] as? Double, 0.1)
+        XCTAssertEqual(Set(records[2].keys), ["kind", "time", "reason", "updates", "cycle", "elapsed", "peak_resident_bytes",
+                                              "test_accuracy", "test_loss"])
+        XCTAssertEqual(records[2]["updates"] as? Int, 6)
     }
 
     /// The exit statuses are documented where users look.

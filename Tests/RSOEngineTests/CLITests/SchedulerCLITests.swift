@@ -4,15 +4,6 @@ import XCTest
 
 /// `--scheduler pool|openmp` on the commands that share ThreadOptions, and `rso bench scaling`.
 final class SchedulerCLITests: XCTestCase {
-    private func errorMessage(_ args: [String]) -> String? {
-        do {
-            _ = try RSOCommand.parseAsRoot(args)
-            return nil
-        } catch {
-            return RSOCommand.message(for: error)
-        }
-    }
-
     func testUnknownSchedulerListsAcceptedValues() throws {
         let msg = try XCTUnwrap(errorMessage(["train", "--scheduler", "fast"]))
         for needle in ["--scheduler", "pool", "openmp"] { XCTAssertTrue(msg.contains(needle), msg) }

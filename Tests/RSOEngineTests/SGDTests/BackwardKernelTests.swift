@@ -215,13 +215,7 @@ final class BackwardKernelTests: XCTestCase {
                 for (n, h, w) in kernelChunkShapes {
                     let plane = n * h * w
                     let x = rng.floats(cin * plane), dy = rng.floats(cout * plane)
-                    var ref = [Float](repeating: .nan, count: cout * cin * k * k)
-                    cs_conv2d_backward_weight_cnhw_f32__ref(x, dy, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32, &ref)
-                    // |dy|ᵀ·|x| per tap: the Σ|terms| of each entry.
-                    var absX = x.map { abs($0) }, absDy = dy.map { abs($0) }
-                    var absW = [Float](repeating: 0, count: ref.count)
-                    cs_conv2d_backward_weight_cnhw_f32__ref(&absX, &absDy, cin.int32, cout.int32, n.int32, h.int32, w.int32,
-                                                            k.int32, &absW)
+                    let (ref, absW) = weightGradientReference(x, dy, cin, cout, n, h, w, k)
                     for tile in [1, 7, 512] {
                         var opt = [Float](repeating: .nan, count: ref.count)
                         var scratch = [Float](repeating: .nan, count: cin * k * k * tile)
@@ -232,18 +226,59 @@ final class BackwardKernelTests: XCTestCase {
                         assertWithinBounds(opt, ref, bounds: absW.map { gamma(plane + 2) * Double($0) },
                                            "Cin=\(cin) Cout=\(cout) k=\(k) n=\(n) \(h)×\(w) tile=\(tile)")
                     }
-                    let floats = cs_conv2d_backward_weight_direct_scratch_floats(cin.int32, cout.int32, n.int32, h.int32,
-                                                                                 w.int32, k.int32)
-                    var scratch = [Float](repeating: .nan, count: max(1, floats))
-                    var direct = [Float](repeating: .nan, count: ref.count)
-                    cs_conv2d_backward_weight_cnhw_f32__direct(x, dy, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32,
-                                                               &direct, &scratch)
-                    // Same bound: a float sum of P products (padding lanes add exact zeros).
-                    assertWithinBounds(direct, ref, bounds: absW.map { gamma(plane + 2) * Double($0) },
-                                       "direct Cin=\(cin) Cout=\(cout) k=\(k) n=\(n) \(h)×\(w)")
+                    checkDirectWeightGradient(x, dy, ref, absW, cin, cout, n, h, w, k)
                 }
             }
         }
+    }
+
+    /// The direct weight gradient on the planes the networks run (rows of 1, 2 and 4 vectors), the
+    /// widths around a vector (8, 9, 16, 17) and sample counts that cut its sample tiles unevenly
+    /// (16 KB tiles at k = 3: 1 sample at 28×28, 5 at 14×14, 20 at 7×7), for k = 1, 3, 5 and odd channel counts
+    /// (an unpaired output channel, a lone kernel row).
+    func testConvBackwardWeightDirectOnNetworkPlanes() {
+        var rng = KernelRNG(seed: 108)
+        let planes: [(n: Int, h: Int, w: Int)] = [(2, 28, 28), (7, 14, 14), (23, 7, 7), (3, 9, 17), (2, 5, 16),
+                                                  (1, 3, 8), (4, 2, 9), (11, 16, 16)]
+        for (cin, cout) in [(16, 16), (1, 16), (3, 5)] {
+            for k in [1, 3, 5] {
+                for (n, h, w) in planes {
+                    let x = rng.floats(cin * n * h * w), dy = rng.floats(cout * n * h * w)
+                    let (ref, absW) = weightGradientReference(x, dy, cin, cout, n, h, w, k)
+                    checkDirectWeightGradient(x, dy, ref, absW, cin, cout, n, h, w, k)
+                }
+            }
+        }
+    }
+
+    /// The reference weight gradient and |dy|ᵀ·|x| per tap (the Σ|terms| of each entry).
+    private func weightGradientReference(_ x: [Float], _ dy: [Float], _ cin: Int, _ cout: Int, _ n: Int, _ h: Int,
+                                         _ w: Int, _ k: Int) -> (ref: [Float], absW: [Float]) {
+        var ref = [Float](repeating: .nan, count: cout * cin * k * k)
+        cs_conv2d_backward_weight_cnhw_f32__ref(x, dy, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32, &ref)
+        var absW = [Float](repeating: 0, count: ref.count)
+        cs_conv2d_backward_weight_cnhw_f32__ref(x.map { abs($0) }, dy.map { abs($0) }, cin.int32, cout.int32, n.int32,
+                                                h.int32, w.int32, k.int32, &absW)
+        return (ref, absW)
+    }
+
+    /// The direct weight gradient against the reference, and bit-identical when called again on
+    /// its (now dirty) scratch.
+    private func checkDirectWeightGradient(_ x: [Float], _ dy: [Float], _ ref: [Float], _ absW: [Float], _ cin: Int,
+                                           _ cout: Int, _ n: Int, _ h: Int, _ w: Int, _ k: Int) {
+        let what = "direct Cin=\(cin) Cout=\(cout) k=\(k) n=\(n) \(h)×\(w)"
+        let floats = cs_conv2d_backward_weight_direct_scratch_floats(cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32)
+        var scratch = [Float](repeating: .nan, count: max(1, floats))
+        var direct = [Float](repeating: .nan, count: ref.count), again = direct
+        cs_conv2d_backward_weight_cnhw_f32__direct(x, dy, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32,
+                                                   &direct, &scratch)
+        // A float sum of P = n·H·W products in whatever order (lanes, sample tiles; the pad lanes
+        // add exact zeros): γ_P·Σ|dy·x|, plus the reference's rounding and the ≤ u relative error
+        // of the rounded Σ|terms|: γ_{P+2}·Σ|dy·x|.
+        assertWithinBounds(direct, ref, bounds: absW.map { gamma(n * h * w + 2) * Double($0) }, what)
+        cs_conv2d_backward_weight_cnhw_f32__direct(x, dy, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32,
+                                                   &again, &scratch)
+        assertBitwiseEqual(again, direct, what + " (second call)")
     }
 
     /// Σ|w·dy| of every input-gradient entry (the transposed conv of |dy| with |w|, in double).

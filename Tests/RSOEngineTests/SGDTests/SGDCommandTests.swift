@@ -6,15 +6,6 @@ import XCTest
 /// `rso sgd`: every flag documented, bad values named, and a short real run end to end
 /// (metrics, checkpoint, interchangeable with `rso eval --weights`).
 final class SGDCommandTests: XCTestCase {
-    private func errorMessage(_ args: [String]) -> String? {
-        do {
-            _ = try RSOCommand.parseAsRoot(args)
-            return nil
-        } catch {
-            return RSOCommand.message(for: error)
-        }
-    }
-
     func testHelpDocumentsEveryFlag() {
         let help = RSOCommand.helpMessage(for: SGDCommand.self)
         for flag in ["--net", "--data-dir", "--threads", "--numa", "--seed", "--batch", "--epochs", "--steps", "--lr",
