@@ -78,28 +78,17 @@ struct ReproduceRunContext {
         let metrics = try MetricsWriter(path: directory.metricsPath)
         let console = SGDConsole(trainer: trainer, style: style, metrics: metrics)
         let observer = ReproduceSGDObserver(console: console, context: self)
-        trainer.observer = observer  // weak: `observer` lives to the end of this function
+        trainer.observer = observer  // weak: kept alive around the run below
         say("\(resume ? "continuing" : "starting") \(directory.path): \(ExperimentReport.settings(run))"
             + (resume ? "; at iteration \(trainer.state.iteration)" : ""))
-        var lastSave = Date()
-        var evaluationsSaved = trainer.evaluations.count
-        var saveError: Error?
-        func save() throws {
-            try trainer.saveCheckpoint(to: directory.checkpointPath)
-            lastSave = Date()
-            evaluationsSaved = trainer.evaluations.count
+        let reason = try withExtendedLifetime(observer) {
+            try trainer.runCheckpointed(to: directory.checkpointPath, everyMinutes: checkpointEveryMinutes,
+                                        maxSteps: maxSteps, evalEvery: run.evalEvery, shouldStop: { stop.isRequested })
         }
-        let reason = trainer.run(
-            maxSteps: maxSteps, evalEvery: run.evalEvery,
-            shouldStop: { stop.isRequested || saveError != nil },
-            safePoint: {
-                if trainer.evaluations.count > evaluationsSaved || Date().timeIntervalSince(lastSave) >= checkpointEveryMinutes * 60 {
-                    do { try save() } catch { saveError = error }
-                }
-            })
         console.finishLine()
-        if let saveError { throw CLIError(description: "could not write checkpoint: \(saveError)") }
-        do { try save() } catch { throw CLIError(description: "could not write checkpoint: \(error)") }
+        do { try trainer.saveCheckpoint(to: directory.checkpointPath) } catch {
+            throw CLIError(description: "could not write checkpoint: \(error)")
+        }
         say("\(directory.path): \(reason == .finished ? "finished" : reason == .interrupted ? "interrupted" : "stopped after --max-steps") "
             + "after \(trainer.state.iteration) iterations (\(formatDuration(trainer.elapsed))); checkpoint \(directory.checkpointPath)")
         guard reason == .finished else { return nil }
