@@ -92,6 +92,18 @@ int cs_restore_thread_binding(void *saved) {
     return rc;
 }
 
+int cs_thread_allowed_pus(int *pus, int max) {
+    hwloc_bitmap_t set = cs_save_thread_binding();
+    if (set == NULL) return -1;
+    int n = 0;
+    for (int i = hwloc_bitmap_first(set); i >= 0; i = hwloc_bitmap_next(set, i)) {
+        if (n < max) pus[n] = i;
+        n++;
+    }
+    hwloc_bitmap_free(set);
+    return n;
+}
+
 int cs_thread_binding_list(char *out, size_t len) {
     hwloc_bitmap_t set = cs_save_thread_binding();
     if (set == NULL || len == 0) {

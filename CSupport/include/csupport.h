@@ -142,6 +142,10 @@ int cs_bind_current_thread(int pu_os_index);
 // (which binds its calling thread as worker 0) leaves the thread as it found it.
 void *cs_save_thread_binding(void);
 int cs_restore_thread_binding(void *saved);
+// OS indices of the PUs the calling thread may run on now (before the engine pins it: the binding a
+// launcher such as mpirun --bind-to gave the process). Fills at most max and returns the count, or
+// −1 when hwloc cannot read the binding.
+int cs_thread_allowed_pus(int *pus, int max);
 // The calling thread's binding as an OS-index list ("0-1", "3"); 0 on success.
 int cs_thread_binding_list(char *out, size_t len);
 // Threads of this process now (/proc/self/status), −1 if unknown.

@@ -39,6 +39,13 @@ static inline int rso_mpi_allgatherv_f64(const double *in, int count, double *ou
     return MPI_Allgatherv(in, count, MPI_DOUBLE, out, counts, displacements, MPI_DOUBLE, MPI_COMM_WORLD);
 }
 
+/// In place: rank r's counts[r] floats already sit in `buffer` at displacements[r]; afterwards
+/// every rank's are there on every rank (rows of the activation cache built by sample range).
+static inline int rso_mpi_allgatherv_in_place_f32(float *buffer, const int *counts, const int *displacements) {
+    return MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buffer, counts, displacements, MPI_FLOAT,
+                          MPI_COMM_WORLD);
+}
+
 /// Every rank sends `count` bytes; `out` receives size·count bytes in rank order.
 static inline int rso_mpi_allgather_bytes(const void *in, int count, void *out) {
     return MPI_Allgather(in, count, MPI_BYTE, out, count, MPI_BYTE, MPI_COMM_WORLD);

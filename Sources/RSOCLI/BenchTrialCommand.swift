@@ -39,6 +39,11 @@ struct BenchTrialCommand: ParsableCommand {
     }
 
     func run() throws {
+        let group: ProcessGroup
+        do { group = try ProcessGroups.current() } catch { throw CLIError(description: "\(error)") }
+        // Under mpirun every rank runs the same steps on its chunks; rank 0 speaks for the job.
+        let json = self.json || group.rank != 0
+        let quiet = group.rank != 0
         let scheduler = try threads.makeScheduler()
         let modes: [Bool] = cache == .both ? [true, false] : [cache == .on]
         let paths: [EvaluationPath] = evaluation == .both ? [.full, .incremental]
@@ -47,13 +52,18 @@ struct BenchTrialCommand: ParsableCommand {
         var incremental: [TrialBenchmark.Result] = []
         for cached in modes {
             for path in paths {
-                if !json { print("\(net.rawValue), batch \(batch), \(threads.describe(scheduler)), cache \(cached ? "on" : "off"), trial eval \(path.rawValue), batch reuse \(batchReuse), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
+                if !json { print("\(net.rawValue), batch \(batch), \(ranksDescription(group))\(threads.describe(scheduler)), cache \(cached ? "on" : "off"), trial eval \(path.rawValue), batch reuse \(batchReuse), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
                 let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, trials: trials, scheduler: scheduler,
-                                               evaluation: path, batchReuse: batchReuse, progress: { if !json { print("  " + $0) } })
+                                               evaluation: path, batchReuse: batchReuse, group: group,
+                                               progress: { if !json { print("  " + $0) } })
                 if path == paths[0] { results.append(r) } else { incremental.append(r) }
-                if !json { printTable(r) }
+                if !json {
+                    printTable(r)
+                    if r.ranks > 1 { printCommunication(r, workers: scheduler.workers) }
+                }
             }
         }
+        if quiet { return }
         let rss = MemoryUsage.peakResidentBytes()
         if json {
             var obj = try jsonObject(results[0])
@@ -75,6 +85,35 @@ struct BenchTrialCommand: ParsableCommand {
                              formatDuration(i.projectedCycleSeconds), formatDuration(f.projectedCycleSeconds)))
             }
             print("peak resident memory \(formatCount(Double(rss)))B")
+        }
+    }
+
+    private func ranksDescription(_ group: ProcessGroup) -> String {
+        group.size > 1 ? "\(group.size) MPI ranks × " : ""
+    }
+
+    /// Rank 0's collectives per step, and the projection to several nodes on a 100 Gb/s network
+    /// (docs/performance.md): a node is this job's ranks × threads.
+    private func printCommunication(_ r: TrialBenchmark.Result, workers: Int) {
+        let nodeWorkers = r.ranks * workers
+        print("  communication per step (rank 0), and projected on N nodes of \(r.ranks) × \(workers) workers, 100 Gb/s, α = 2 | 5 µs per round:")
+        print("  layer   collectives   received B   payload B   comm µs   comm %     N=4 comm % (trials/s)     N=16 comm % (trials/s)     N=64 comm % (trials/s)")
+        for l in r.layers {
+            guard let m = l.communication else { continue }
+            let t = 1 / l.trialsPerSecond
+            var line = "  " + l.name.padding(toLength: 6, withPad: " ", startingAt: 0)
+                + leftPad(String(format: "%.1f", m.collectives), 13) + leftPad(formatCount(m.bytesReceived), 13)
+                + leftPad(formatCount(m.payloadBytes), 12) + leftPad(String(format: "%.1f", 1e6 * m.seconds), 10)
+                + leftPad(String(format: "%.1f", 100 * m.seconds / t), 9)
+            for nodes in [4, 16, 64] {
+                let p = [2e-6, 5e-6].map {
+                    CommunicationProjection(stepSeconds: t, communication: m, chunks: r.chunksPerBatch,
+                                            workers: nodeWorkers, nodes: nodes, latency: $0)
+                }
+                line += leftPad(String(format: "%.1f|%.1f (%.0f|%.0f)", 100 * p[0].communicationShare,
+                                       100 * p[1].communicationShare, 1 / p[0].stepSeconds, 1 / p[1].stepSeconds), 26)
+            }
+            print(line)
         }
     }
 

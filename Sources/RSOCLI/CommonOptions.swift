@@ -19,6 +19,11 @@ public struct DataOptions: ParsableArguments {
         valueName: "dir"))
     public var dataDir: String?
 
+    @Option(name: .long, help: "Use only the first N training images (quick runs and tests; normalised with the whole split's statistics).")
+    public var trainSamples: Int?
+    @Option(name: .long, help: "Use only the first N test images.")
+    public var testSamples: Int?
+
     public init() {}
 
     public func load(for net: NetworkSpec, stop: StopRequest? = nil) throws -> DatasetSplits {
@@ -26,6 +31,7 @@ public struct DataOptions: ParsableArguments {
         let dir = try DatasetSplits.resolveDirectory(flag: dataDir, environment: ProcessInfo.processInfo.environment,
                                                      format: format)
         return try DatasetSplits.load(format: format, directory: dir, stop: stop)
+            .prefix(train: trainSamples, test: testSamples)
     }
 }
 
@@ -65,7 +71,13 @@ public struct ThreadOptions: ParsableArguments {
 
     /// This machine's pool plan for these options.
     public func plan() throws -> ThreadPlan {
-        ThreadPlan.make(cores: try MachineInfo.cores(), threads: threads, numa: numaAware)
+        ThreadPlan.make(cores: try Self.cores(), threads: threads, numa: numaAware)
+    }
+
+    /// This machine's cores a run may use: under an MPI launcher, those of the rank's binding.
+    public static func cores() throws -> [CoreInfo] {
+        let all = try MachineInfo.cores()
+        return ProcessGroups.launchedByMPI() ? MachineInfo.coresInBinding(all) : all
     }
 
     /// The scheduler these options select; `pin` binds pool workers to their cores. Refuses more

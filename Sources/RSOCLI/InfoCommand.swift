@@ -11,6 +11,15 @@ struct InfoCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadOptions
 
+    @Option(name: .long, help: "Also show the activation cache every rank holds for this network: \(NetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var net: NetName?
+    @Option(name: .long, help: "Training images for --net's cache size. Default: the network's data set (MNIST 60000, CIFAR-10 50000).")
+    var trainSamples: Int?
+
+    func validate() throws {
+        if let n = trainSamples, n < 1 { throw ValidationError("--train-samples must be a positive number of images, got \(n)") }
+    }
+
     func run() throws {
         let group: ProcessGroup
         do { group = try ProcessGroups.current() } catch { throw CLIError(description: "\(error)") }
@@ -32,7 +41,7 @@ struct InfoCommand: ParsableCommand {
         print("  blas threads: \(MachineInfo.blasThreads) (the engine sets 1: workers own parallelism)")
         let cores: [CoreInfo]
         do {
-            cores = try MachineInfo.cores(synthetic: topology)
+            cores = topology == nil ? try ThreadOptions.cores() : try MachineInfo.cores(synthetic: topology)
         } catch {
             throw ValidationError("--topology: \(error)")
         }
@@ -60,5 +69,11 @@ struct InfoCommand: ParsableCommand {
         print("processes:      \(group.size) rank\(group.size == 1 ? "" : "s") on \(nodes) node\(nodes == 1 ? "" : "s")"
               + (group.size > 1 ? " (this is rank \(group.rank); MPI)" : " (no MPI launcher)"))
         print("run plan:       \(group.size) rank\(group.size == 1 ? "" : "s") × \(threadsPerRank) threads, \(numaNodes) NUMA node\(numaNodes == 1 ? "" : "s") per rank")
+        if let net {
+            let samples = trainSamples ?? RankMemory.standardTrainingSamples(net.spec)
+            if let cache = RankMemory.largestCache(network: net.spec, samples: samples) {
+                print("cache per rank: up to \(formatCount(Double(cache.bytes * numaNodes)))B for \(net.rawValue) (\(cache.layer)'s input over \(grouped(samples)) images × \(numaNodes) NUMA replica\(numaNodes == 1 ? "" : "s")); every rank holds the whole cache, whatever the rank count")
+            }
+        }
     }
 }

@@ -203,8 +203,15 @@ struct TrainCommand: ParsableCommand {
         }
         print("peak resident memory \(formatCount(Double(rss)))B")
         if let g = trainer.gatheredChunkSums {
-            print("MPI: \(g.collectives) chunk-sum gathers, \(formatCount(Double(g.doubles * 8)))B received per rank"
+            let t = group.traffic
+            print("MPI: \(g.collectives) chunk-sum gathers of \(formatCount(Double(g.doubles * 8)))B of partials in all;"
+                  + " rank 0 made \(grouped(t.collectives)) collectives (cache rows and stop votes included),"
+                  + " received \(formatCount(Double(t.bytesReceived)))B from the other ranks and spent "
+                  + String(format: "%.2f s", t.seconds) + " in them"
                   + " (\(trainer.state.trials - startTrials) trials and the data passes of this run)")
+            if trainer.ownedRounds > 0 {
+                print("MPI: \(trainer.ownedRounds) rounds of rank-owned trials (\(o.update.rawValue): each rank evaluated its own trials on whole batches; one gather of the decisions per round)")
+            }
         }
         switch outcome.reason {
         case .finished:

@@ -2,8 +2,11 @@
 /// chunks [count·r/R, count·(r+1)/R) (see `RankChunkScheduler`) and the partials of all chunks are
 /// gathered and added in chunk order (`GatheredChunkSum`), so every total is the one-process total.
 ///
-/// Passes whose per-sample outputs every rank needs in full (the activation cache) run inside
-/// `inFull`: every rank then runs every chunk and reduces locally.
+/// Whole-dataset passes split the same way, piece by piece: population statistics and test
+/// evaluation through the gathered sums; the activation cache by gathering the rows each rank
+/// computed (`RankChunkScheduler.shareChunkRows`), since every rank's trials read any sample.
+/// Work a rank does alone on whole batches (rank-owned trials of the parallel update schemes) runs
+/// inside `inFull`: every chunk runs here and sums stay local.
 public final class ChunkSplit {
     public let group: ProcessGroup
     public private(set) var isActive = true
@@ -47,5 +50,20 @@ public final class RankChunkScheduler: ChunkScheduler {
     public func forEachChunk(_ count: Int, _ body: (Int, Int) -> Void) {
         let own = split.ownChunks(count)
         local.forEachChunk(own.count) { c, worker in body(own.lowerBound + c, worker) }
+    }
+
+    public func forEachWorker(_ body: (Int) -> Void) { local.forEachWorker(body) }
+
+    /// One in-place gather of every rank's contiguous sample range (its chunks' rows).
+    public func shareChunkRows(_ rows: UnsafeMutablePointer<Float>, rowFloats: Int, chunks: Int, chunkSamples: Int,
+                               samples: Int) {
+        let group = split.group
+        guard split.isActive, group.size > 1 else { return }
+        let counts = (0..<group.size).map { r -> Int in
+            let own = split.chunks(chunks, rank: r)
+            let lo = min(samples, own.lowerBound * chunkSamples), hi = min(samples, own.upperBound * chunkSamples)
+            return (hi - lo) * rowFloats
+        }
+        do { try group.allgatherInPlace(rows, counts: counts) } catch { abortJob(after: error, rank: group.rank) }
     }
 }

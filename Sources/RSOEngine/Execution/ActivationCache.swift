@@ -39,6 +39,12 @@ public final class ActivationCache {
             executor.loadInput(from: dataset, range: start..<end)
             executor.run(to: startStep, bn: .fixed(statistics))
             copyOut(executor, firstSample: start)
+            // Under MPI each rank ran its own chunks of the piece: gather the others' rows.
+            for (k, t) in tensors.enumerated() {
+                let per = plan.tensors[t].elementsPerSample
+                executor.scheduler.shareChunkRows(storage[0][k] + start * per, rowFloats: per, chunks: executor.chunkCount,
+                                                  chunkSamples: executor.chunkSamples, samples: end - start)
+            }
             start = end
         }
         let scheduler = executor.scheduler
@@ -59,7 +65,7 @@ public final class ActivationCache {
         let staging = storage[0]
         let replicas = (0..<scheduler.replicas).map { _ in sizes.map { UnsafeMutablePointer<Float>.allocate(capacity: $0) } }
         let workers = scheduler.workers
-        scheduler.forEachChunk(workers) { w, worker in
+        scheduler.forEachWorker { worker in
             let r = scheduler.replica(ofWorker: worker)
             let peers = (0..<workers).filter { scheduler.replica(ofWorker: $0) == r }
             let k = peers.firstIndex(of: worker)!
@@ -67,7 +73,6 @@ public final class ActivationCache {
                 let lo = size * k / peers.count, hi = size * (k + 1) / peers.count
                 (replicas[r][i] + lo).update(from: staging[i] + lo, count: hi - lo)
             }
-            _ = w
         }
         staging.forEach { $0.deallocate() }
         storage = replicas

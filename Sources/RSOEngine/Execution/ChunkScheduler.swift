@@ -16,11 +16,21 @@ public protocol ChunkScheduler: AnyObject {
     /// `w` should read.
     var replicas: Int { get }
     func replica(ofWorker w: Int) -> Int
+    /// Runs `body` once for each of this process's workers (per-worker work: placing a replica).
+    func forEachWorker(_ body: (_ worker: Int) -> Void)
+    /// A pass wrote per-sample rows (`rowFloats` each, sample after sample from `rows`) for the
+    /// chunks this process ran, out of `chunks` chunks of `chunkSamples` (`samples` in all): make
+    /// every chunk's rows present here. A scheduler that ran every chunk has nothing to do.
+    func shareChunkRows(_ rows: UnsafeMutablePointer<Float>, rowFloats: Int, chunks: Int, chunkSamples: Int,
+                        samples: Int)
 }
 
 extension ChunkScheduler {
     public var replicas: Int { 1 }
     public func replica(ofWorker w: Int) -> Int { 0 }
+    public func forEachWorker(_ body: (Int) -> Void) { forEachChunk(workers) { _, worker in body(worker) } }
+    public func shareChunkRows(_ rows: UnsafeMutablePointer<Float>, rowFloats: Int, chunks: Int, chunkSamples: Int,
+                               samples: Int) {}
 }
 
 /// Runs every chunk on the calling thread.

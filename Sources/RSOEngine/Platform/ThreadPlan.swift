@@ -97,4 +97,17 @@ extension MachineInfo {
         _ = query(&node, &pu, total)
         return (0..<Int(total)).map { CoreInfo(index: $0, node: Int(node[$0]), pu: Int(pu[$0])) }
     }
+
+    /// Those of `cores` (this machine's) whose PU the calling thread may run on now: under an MPI
+    /// launcher that bound the rank (mpirun --bind-to core or numa), the rank's share of the
+    /// machine, so ranks on one node plan and pin disjoint cores instead of all taking the first.
+    /// All of `cores` when the binding cannot be read or leaves none of them.
+    public static func coresInBinding(_ cores: [CoreInfo]) -> [CoreInfo] {
+        var pus = [Int32](repeating: 0, count: 4096)
+        let n = cs_thread_allowed_pus(&pus, Int32(pus.count))
+        guard n > 0 else { return cores }
+        let allowed = Set(pus[0..<min(Int(n), pus.count)].map { Int($0) })
+        let bound = cores.filter { allowed.contains($0.pu) }
+        return bound.isEmpty ? cores : bound
+    }
 }

@@ -31,6 +31,21 @@ extension Trainer {
     }
 
     func weightStep(layer d: Int, position p: Int) -> TrialDecision {
+        let decision = evaluateWeightTrial(layer: d, position: p)
+        applyWeightDecision(decision, layer: d, position: p)
+        return decision
+    }
+
+    /// What `evaluateWeightTrial` draws from the batch and Δ streams, without evaluating: a trial
+    /// another rank owns (its batch is fresh: rank-owned trials run without batch reuse).
+    func drawWeightTrial(layer d: Int) {
+        sampler.sample(options.batch, using: &batchRNG, into: batchIndices)
+        _ = options.delta.sample(sigma: sigma.sigma(layer: d, cycle: state.cycle), using: &deltaRNG)
+    }
+
+    /// Slot `p` of layer `d`: draws the batch and Δ, evaluates W, W+Δ and W−Δ and decides,
+    /// changing no weight.
+    func evaluateWeightTrial(layer d: Int, position p: Int) -> TrialDecision {
         let slot = visit.slot(layer: d, position: p)
         // Batch reuse: a fresh batch every `batchReuse` positions of the unit; in between, the
         // loaded batch (and, on the incremental path, W's activations and loss) carry over.
@@ -70,9 +85,20 @@ extension Trainer {
             reuseValid = true
             if options.evaluation == .incremental { reuseLossW = decision.keptLoss }
         }
+        return decision
+    }
+
+    /// Takes slot `p`'s decision: the sequential scheme changes the weight now, the parallel ones
+    /// queue the change until their merge (the weight still holds the value the trial started from).
+    func applyWeightDecision(_ decision: TrialDecision, layer d: Int, position p: Int) {
+        let slot = visit.slot(layer: d, position: p)
+        let t = tensor(layer: d, kind: slot.kind)
+        let w0 = t[slot.index]
+        let delta = Float(decision.delta)  // exact: the Δ was a Float
+        let reuse = options.batchReuse
         let value: Float
         switch decision.choice {
-        case .kept: return decision
+        case .kept: return
         case .plus: value = w0 + delta
         case .minus: value = w0 - delta
         }
@@ -89,7 +115,6 @@ extension Trainer {
         } else {
             state.pending.append(PendingChange(layer: d, kind: slot.kind, index: slot.index, value: value))
         }
-        return decision
     }
 
     /// §4.2 baselines: every weight of `layers` perturbed at once with N(0, σ_d/10).

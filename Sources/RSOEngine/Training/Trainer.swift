@@ -51,6 +51,8 @@ public final class Trainer {
     var processStart: ContinuousClock.Instant
     /// Under MPI with several ranks: how the chunks of each batch are dealt to the ranks.
     let split: ChunkSplit?
+    /// Under MPI: rounds of rank-owned trials this process ran (parallel update schemes).
+    public internal(set) var ownedRounds = 0
     /// Under MPI: the chunk-sum gathers this rank made and the doubles they delivered.
     public var gatheredChunkSums: (collectives: Int, doubles: Int)? {
         (executor.reduction as? GatheredChunkSum).map { ($0.collectives, $0.doublesGathered) }
@@ -186,18 +188,13 @@ public final class Trainer {
                 observer?.unitStarted(info)
                 let unitStart = clock.now
                 let firstPosition = state.position
-                while state.position < trials {
-                    // With batch reuse a run stops only between batches, so a checkpoint never
-                    // holds a half-used batch (a resumed run then draws exactly what this one would).
-                    let betweenBatches = options.batchReuse <= 1 || state.position % options.batchReuse == 0
-                    if betweenBatches, stop.isRequested || shouldStop() { return .interrupted }
-                    if betweenBatches, let m = maxTrials, ranHere >= m { return .trialLimit }
-                    let decision = step(unit: u, position: state.position)
+                /// Books a decided trial; false when W's loss was non-finite.
+                func finish(_ decision: TrialDecision) -> Bool {
                     if !decision.keptLoss.isFinite {
                         // Nothing was changed (a non-finite candidate is never accepted over a
                         // finite W), but W itself fails: stop before the counters take it in.
                         nonFiniteLoss = "the loss of the current weights is \(decision.keptLoss) on the batch of trial \(state.position + 1) of \(info.name) in cycle \(state.cycle + 1) (trial \(state.trials + 1) of the run); candidates W+Δ \(decision.lossPlus), W−Δ \(decision.lossMinus)"
-                        return .nonFiniteLoss
+                        return false
                     }
                     state.unitCounters.record(decision)
                     state.cycleCounters.record(decision)
@@ -209,6 +206,24 @@ public final class Trainer {
                     state.trials += 1
                     ranHere += 1
                     observer?.trialFinished(info, position: state.position, decision: decision, totalTrials: state.trials)
+                    return true
+                }
+                while state.position < trials {
+                    // With batch reuse a run stops only between batches, so a checkpoint never
+                    // holds a half-used batch (a resumed run then draws exactly what this one would).
+                    let betweenBatches = options.batchReuse <= 1 || state.position % options.batchReuse == 0
+                    if betweenBatches, stop.isRequested || shouldStop() { return .interrupted }
+                    if betweenBatches, let m = maxTrials, ranHere >= m { return .trialLimit }
+                    if ranksOwnTrials, let d = unitLayer(u) {
+                        // A round of trials dealt to the ranks (Trainer+RankOwned.swift).
+                        let end = roundEnd(layer: d, from: state.position, trials: trials, limit: maxTrials.map { $0 - ranHere })
+                        for decision in ownedRound(layer: d, positions: state.position..<end) {
+                            applyWeightDecision(decision, layer: d, position: state.position)
+                            guard finish(decision) else { return .nonFiniteLoss }
+                        }
+                    } else {
+                        guard finish(step(unit: u, position: state.position)) else { return .nonFiniteLoss }
+                    }
                     if options.batchReuse <= 1 || state.position % options.batchReuse == 0 { safePoint(self) }
                 }
                 let dt = seconds(clock.now - unitStart)
@@ -275,10 +290,9 @@ public final class Trainer {
                                                          seed: options.seed, label: "cache-\(state.cycle)-\(u)")
             let stats = PopulationStatistics.compute(executor: executor, dataset: train, indices: idx, belowLayer: d,
                                                      stop: stop)
-            // Every rank holds the whole cache: its trials read any sample of it.
-            let build = { ActivationCache(executor: self.executor, dataset: self.train, layer: d, statistics: stats,
-                                          stop: self.stop) }
-            cache = split.map { $0.inFull(build) } ?? build()
+            // Under MPI each rank computes its chunks of every piece and gathers the others' rows:
+            // every rank holds the whole cache, since its trials read any sample of it.
+            cache = ActivationCache(executor: executor, dataset: train, layer: d, statistics: stats, stop: stop)
             cached = true
         }
         let name = layer.map { parameters.network.layers[$0].name } ?? "network"

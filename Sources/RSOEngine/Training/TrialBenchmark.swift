@@ -3,7 +3,9 @@ import Foundation
 /// Measures RSO steps per second per layer through the trainer's own code path (batch sampling,
 /// cache gather, W / W+Δ / W−Δ side by side), on synthetic data of the network's input shape, and
 /// projects a full cycle. Data content does not change the work done, so a synthetic training set
-/// of `batch` samples stands in for the real one (the cache is built over it).
+/// of `batch` samples stands in for the real one (the cache is built over it). Under MPI (`group`
+/// of several ranks) every rank runs the same steps on its share of the chunks, and each layer also
+/// reports this rank's communication per step.
 public struct TrialBenchmark {
     public struct Layer: Sendable, Codable {
         public var name: String
@@ -20,6 +22,8 @@ public struct TrialBenchmark {
         public var incrementalFlopsPerTrial: Double = 0
         /// What the trainer counted as executed during the timed steps, per step.
         public var countedFlopsPerTrial: Double = 0
+        /// Under MPI with several ranks: this rank's collectives per timed step.
+        public var communication: TrialCommunication?
     }
 
     public struct Result: Sendable, Codable {
@@ -38,12 +42,16 @@ public struct TrialBenchmark {
         public var gflopsEngine: Double
         public var paperCycleFlops: Double
         public var engineCycleFlops: Double
+        /// MPI ranks the steps were split over, and the chunks of one batch.
+        public var ranks: Int = 1
+        public var chunksPerBatch: Int = 0
     }
 
     /// `trials` timed steps per layer (after one warm-up), spread over the layer's weights.
     public static func run(network: NetworkSpec, batch: Int, cache: Bool, trials: Int,
                            scheduler: ChunkScheduler, seed: UInt64 = 1, evaluation: EvaluationPath? = nil,
-                           batchReuse: Int = 1, progress: (String) -> Void = { _ in }) throws -> Result {
+                           batchReuse: Int = 1, group: ProcessGroup = LocalProcess(),
+                           progress: (String) -> Void = { _ in }) throws -> Result {
         var rng = SeededGenerator(seed: seed)
         let per = network.inputChannels * network.inputHeight * network.inputWidth
         let images = (0..<(batch * per)).map { _ in Float(rng.nextGaussian()) }
@@ -59,7 +67,8 @@ public struct TrialBenchmark {
         if let evaluation { options.evaluation = evaluation }  // else what training runs
         options.batchReuse = max(1, batchReuse)
         let reuse = options.batchReuse
-        let trainer = try Trainer(options: options, train: data, test: data, scheduler: scheduler, network: network)
+        let trainer = try Trainer(options: options, train: data, test: data, scheduler: scheduler, network: network,
+                                  group: group)
         let model = FlopModel(plan: trainer.executor.plan)
         let clock = ContinuousClock()
         var layers: [Layer] = []
@@ -69,6 +78,8 @@ public struct TrialBenchmark {
             let weights = network.layers[d].weightCount
             var times: [Double] = [], reusedTimes: [Double] = []
             var counted = TrialWorkCounter()
+            var traffic = group.traffic
+            var gathered = trainer.gatheredChunkSums?.doubles ?? 0
             func timed(_ position: Int) -> Double {
                 let t0 = clock.now
                 _ = trainer.step(unit: u, position: position)
@@ -76,7 +87,11 @@ public struct TrialBenchmark {
                 return Double(dt.components.seconds) + Double(dt.components.attoseconds) * 1e-18
             }
             for k in 0...trials {
-                if k == 1 { counted = trainer.trialWork }
+                if k == 1 {
+                    counted = trainer.trialWork
+                    traffic = group.traffic
+                    gathered = trainer.gatheredChunkSums?.doubles ?? 0
+                }
                 var position = (k * 7919) % weights  // spread over the layer's weights
                 if reuse > 1 {
                     position -= position % reuse  // a batch's first position: a fresh batch…
@@ -104,11 +119,20 @@ public struct TrialBenchmark {
             let kind = TrialKind.of(layer: network.layers[d], kind: .weight)
             let start = cache ? model.incremental.plan.layerStep[d] : 0
             let timedFlops = trainer.trialWork.flops[kind.index] - counted.flops[kind.index]
+            let timedSteps = Double(trials + reusedTimes.count)
+            var communication: TrialCommunication?
+            if group.size > 1 {
+                let t = group.traffic.since(traffic)
+                communication = TrialCommunication(
+                    collectives: Double(t.collectives) / timedSteps, bytesReceived: Double(t.bytesReceived) / timedSteps,
+                    seconds: t.seconds / timedSteps,
+                    payloadBytes: Double(((trainer.gatheredChunkSums?.doubles ?? 0) - gathered) * 8) / timedSteps)
+            }
             layers.append(Layer(name: name, weights: weights, steps: trainer.visit.slotCount(layer: d),
                                 trialsPerSecond: 1 / mean, medianTrialSeconds: median,
                                 paperFlopsPerTrial: paper, engineFlopsPerTrial: engine,
                                 incrementalFlopsPerTrial: b * trainer.costModel.incrementalTrialFlops(layer: d, kind: kind, start: start),
-                                countedFlopsPerTrial: timedFlops / Double(trials + reusedTimes.count)))
+                                countedFlopsPerTrial: timedFlops / timedSteps, communication: communication))
             progress(String(format: "%@: %.2f trials/s (median %.2f ms)", name, 1 / mean, 1000 * median))
             trainer.cache = nil
         }
@@ -120,6 +144,7 @@ public struct TrialBenchmark {
                       evaluation: options.evaluation.rawValue, batchReuse: reuse, layers: layers,
                       projectedCycleSeconds: seconds, gflopsPaper: paperCycle / seconds / 1e9,
                       gflopsEngine: engineCycle / seconds / 1e9, paperCycleFlops: paperCycle,
-                      engineCycleFlops: engineCycle)
+                      engineCycleFlops: engineCycle, ranks: group.size,
+                      chunksPerBatch: (batch + trainer.executor.chunkSamples - 1) / trainer.executor.chunkSamples)
     }
 }

@@ -45,6 +45,24 @@ final class TrainCommandEndToEndTests: XCTestCase {
         XCTAssertEqual(records.filter { $0["kind"] as? String == "start" }.count, 2)
     }
 
+    /// --train-samples / --test-samples keep the first images of a split; a count outside the
+    /// split names the flag and the split's size.
+    func testSampleSubsetsAreCheckedAgainstTheSplit() throws {
+        let dir = try DataFixtures.idxDirectory(train: 300, test: 50)
+        defer { DataFixtures.remove(dir) }
+        let common = ["train", "--net", "mnist6", "--data-dir", dir, "--batch", "32", "--bn-samples", "64",
+                      "--max-trials", "3", "--checkpoint", DataFixtures.path(dir, "run.safetensors")]
+        let tooMany = try runRSO(common + ["--train-samples", "301"])
+        XCTAssertNotEqual(tooMany.status, 0)
+        XCTAssertTrue(tooMany.output.contains("--train-samples must be between 1 and the 300 training images"), tooMany.output)
+        let none = try runRSO(common + ["--test-samples", "0"])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.output.contains("--test-samples must be between 1 and the 50 test images"), none.output)
+        let subset = try runRSO(common + ["--train-samples", "100", "--test-samples", "20"])
+        XCTAssertEqual(subset.status, 0, subset.output)
+        XCTAssertTrue(subset.output.contains("train 100, test 20"), subset.output)
+    }
+
     func testMissingDataNamesTheFileAndWhereToGetIt() throws {
         let dir = try DataFixtures.makeTempDirectory("empty")
         defer { DataFixtures.remove(dir) }

@@ -30,6 +30,31 @@ enum DistributedFixtures {
         return dir
     }
 
+    /// A data set in CIFAR-10's binary format, written here: CI has no CIFAR-10, and the reader
+    /// accepts only whole files (10,000 records each), so this writes data_batch_1…5.bin and
+    /// test_batch.bin (184 MB; the caller removes the directory) of seeded random labels and
+    /// pixels. What the data looks like does not matter to the comparison: runs on it must give
+    /// one process's bytes, and they use its first few hundred images (--train-samples).
+    static func syntheticCIFAR() throws -> String {
+        let dir = try DataFixtures.makeTempDirectory("cifar-synthetic")
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var record = [UInt8](repeating: 0, count: 3073)
+        for name in (1...5).map({ "data_batch_\($0).bin" }) + ["test_batch.bin"] {
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(10_000 * record.count)
+            for _ in 0..<10_000 {
+                for i in stride(from: 0, to: record.count, by: 8) {
+                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    for k in 0..<min(8, record.count - i) { record[i + k] = UInt8(truncatingIfNeeded: state >> (8 * k)) }
+                }
+                record[0] %= 10  // the label
+                bytes += record
+            }
+            try DataFixtures.write(bytes, to: DataFixtures.path(dir, name))
+        }
+        return dir
+    }
+
     /// A checkpoint as what must match between runs: every tensor's bytes (weights, random
     /// generator states, sampler) and the metadata without wall-clock times.
     static func trainedState(_ path: String) throws -> (tensors: Data, metadata: String) {

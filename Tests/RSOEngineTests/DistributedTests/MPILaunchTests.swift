@@ -34,6 +34,16 @@ final class MPILaunchTests: XCTestCase {
         }
     }
 
+    /// The cache every rank holds whole: mnist6's largest is conv2's input, 60,000 × 16×28×28
+    /// floats = 3,010,560,000 bytes; fewer training images shrink it in proportion.
+    func testInfoShowsTheCacheEveryRankHolds() throws {
+        let r = try runRSOUnderMPI(ranks: 2, ["info", "--threads", "1", "--net", "mnist6"])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("cache per rank: up to 3.01 GB for mnist6 (conv2's input over 60,000 images"), r.output)
+        let small = try runRSO(["info", "--net", "mnist6", "--train-samples", "1000"])
+        XCTAssertTrue(small.output.contains("up to 50.2 MB for mnist6 (conv2's input over 1,000 images"), small.output)
+    }
+
     /// The multi-node path: TCP between ranks over loopback instead of shared memory.
     func testInfoOverTCPTransport() throws {
         let r = try runRSOUnderMPI(ranks: 2, ["info", "--threads", "1"],

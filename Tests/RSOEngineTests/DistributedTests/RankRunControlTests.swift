@@ -14,6 +14,10 @@ private final class SecondOfTwoRanks: ProcessGroup {
         output.update(repeating: 0, count: counts[0])
         if let v = values.baseAddress { (output + counts[0]).update(from: v, count: counts[1]) }
     }
+    func allgatherInPlace(_ buffer: UnsafeMutablePointer<Float>, counts: [Int]) throws {
+        buffer.update(repeating: 0, count: counts[0])
+    }
+    var traffic: CommunicationTraffic { CommunicationTraffic() }
     func anyRank(_ flag: Bool) throws -> Bool {
         stopVotes += 1
         return flag || stopVotes == otherRankStopsAtVote

@@ -75,4 +75,19 @@ extension OpenMPSchedulerTests {
         }
         XCTAssertEqual(bindingList(), before)
     }
+
+    /// A rank bound to one core by its launcher (mpirun --bind-to core) plans on that core only,
+    /// so ranks sharing a node pin disjoint cores; with no usable binding every core stays.
+    func testCoresInBindingKeepTheBoundCore() throws {
+        let cores = try MachineInfo.cores()
+        guard Set(cores.map(\.pu)).count > 1 else { throw XCTSkip("one PU: every binding holds all cores") }
+        let last = cores.last!
+        preservingThreadBinding {
+            XCTAssertEqual(cs_bind_current_thread(Int32(last.pu)), 0)
+            XCTAssertEqual(MachineInfo.coresInBinding(cores).map(\.index), [last.index])
+            XCTAssertEqual(ThreadPlan.make(cores: MachineInfo.coresInBinding(cores), threads: 1).workers.map(\.pu), [last.pu])
+            // A binding outside the given cores leaves them all (never an empty plan).
+            XCTAssertEqual(MachineInfo.coresInBinding(Array(cores.dropLast())).count, cores.count - 1)
+        }
+    }
 }
