@@ -46,7 +46,7 @@ struct BenchRooflineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roofline",
         abstract: "Measure peaks and kernels in one run; place every kernel by arithmetic intensity; write CSV, JSON and an SVG chart.",
-        discussion: "Files in --out: roofline.csv, roofline.json, roofline.svg (log-log: compute roof = measured FMA peak, slope = measured stream triad bandwidth, one dot per kernel).")
+        discussion: "Files in --out: roofline.csv, roofline.json, roofline.svg (log-log: compute roof = measured FMA peak, slope = measured stream triad bandwidth, one dot per kernel; drawn from the JSON by tools/plot.py roofline with matplotlib — without it the chart is not drawn and the output says how to install it).")
 
     @OptionGroup var bench: BenchOptions
     @OptionGroup var peakOptions: PeakOptions
@@ -78,11 +78,17 @@ struct BenchRooflineCommand: ParsableCommand {
         do {
             try report.csv.write(toFile: files["csv"]!, atomically: true, encoding: .utf8)
             try (report.jsonString(pretty: true) + "\n").write(toFile: files["json"]!, atomically: true, encoding: .utf8)
-            try RooflineChart.svg(report: report).write(toFile: files["svg"]!, atomically: true, encoding: .utf8)
+            // The chart is drawn from the JSON just written; without it the JSON says why.
+            if case .notDrawn(let why) = Plotter.draw(["roofline", files["svg"]!, files["json"]!], output: files["svg"]!) {
+                report.files?["svg"] = nil
+                report.notes.append("roofline.svg not drawn: \(why)")
+                try (report.jsonString(pretty: true) + "\n").write(toFile: files["json"]!, atomically: true, encoding: .utf8)
+            }
         } catch {
             throw CLIError(description: "--out: cannot write into \(out): \(error.localizedDescription)")
         }
         if json { return try report.jsonString() + "\n" }
-        return BenchTable.render(report) + "wrote \(files["csv"]!), \(files["json"]!), \(files["svg"]!)\n"
+        let written = ["csv", "json", "svg"].compactMap { report.files?[$0] }
+        return BenchTable.render(report) + "wrote \(written.joined(separator: ", "))\n"
     }
 }

@@ -5,7 +5,7 @@ public struct RSOCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rso",
         abstract: "Random search optimisation (RSO) engine for convolutional networks.",
-        subcommands: [TrainCommand.self, SGDCommand.self, EvalCommand.self, FlopsCommand.self, InfoCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, SGDCommand.self, ReproduceCommand.self, EvalCommand.self, FlopsCommand.self, InfoCommand.self, BenchCommand.self]
     )
     public init() {}
 }

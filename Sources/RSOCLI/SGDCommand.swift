@@ -121,30 +121,26 @@ struct SGDCommand: ParsableCommand {
                         testSamples: splits.test.count, resumedFrom: files.resume),
             counters: ["stepsPerEpoch": perEpoch, "startUpdates": trainer.state.iteration]))
         cs_install_stop_signals()
-        var lastSave = Date()
-        var evaluationsSaved = trainer.evaluations.count
+        func recordSave(_ why: String) {
+            metricsWriter?.write(kind: "checkpoint", SGDCheckpointRecord(path: checkpointPath, reason: why,
+                                                                          updates: trainer.state.iteration))
+        }
         func save(_ why: String) throws {
             do {
                 try trainer.saveCheckpoint(to: checkpointPath)
             } catch {
                 throw CLIError(description: "could not write checkpoint: \(error)")
             }
-            lastSave = Date()
-            evaluationsSaved = trainer.evaluations.count
-            metricsWriter?.write(kind: "checkpoint", SGDCheckpointRecord(path: checkpointPath, reason: why,
-                                                                          updates: trainer.state.iteration))
+            recordSave(why)
         }
-        var saveError: Error?
-        let reason = trainer.run(
-            maxSteps: maxSteps, evalEvery: evalEvery ?? perEpoch,
-            shouldStop: { cs_stop_signal() != 0 || saveError != nil },
-            safePoint: {
-                let evaluated = trainer.evaluations.count > evaluationsSaved
-                if evaluated || Date().timeIntervalSince(lastSave) >= files.checkpointEvery * 60 {
-                    do { try save(evaluated ? "evaluation" : "interval") } catch { saveError = error }
-                }
-            })
-        if let saveError { throw saveError }
+        let reason: SGDTrainer.StopReason
+        do {
+            reason = try trainer.runCheckpointed(to: checkpointPath, everyMinutes: files.checkpointEvery, maxSteps: maxSteps,
+                                                 evalEvery: evalEvery ?? perEpoch, shouldStop: { cs_stop_signal() != 0 },
+                                                 saved: recordSave)
+        } catch {
+            throw CLIError(description: "\(error)")
+        }
         console.finishLine()
         if trainer.evaluations.last?.updates != trainer.state.iteration { trainer.evaluate() }
         try save(reason == .finished ? "finished" : reason == .interrupted ? "interrupted" : "step-limit")

@@ -94,27 +94,31 @@ final class RooflineBenchTests: XCTestCase {
         for line in lines { XCTAssertEqual(line.split(separator: ",", omittingEmptySubsequences: false).count, BenchReport.csvColumns.count, String(line)) }
     }
 
-    func testSVGIsWellFormedWithOneDotPerPlottedKernel() throws {
+    /// tools/plot.py roofline draws the report's JSON: well-formed SVG, every plotted kernel
+    /// labelled, the 0-FLOP kernels listed under the chart; without peaks a chart that says so.
+    func testRooflineChartIsDrawnFromTheJSON() throws {
+        guard Plotter.python != nil else { throw XCTSkip("no python3 with matplotlib (tools/setup installs python3-matplotlib)") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rso-roofline-chart-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func draw(_ r: BenchReport, _ name: String) throws -> String {
+            let json = dir.appendingPathComponent("\(name).json").path, svg = dir.appendingPathComponent("\(name).svg").path
+            try r.jsonString().write(toFile: json, atomically: true, encoding: .utf8)
+            XCTAssertEqual(Plotter.draw(["roofline", svg, json], output: svg), .drawn(svg))
+            let text = try String(contentsOfFile: svg, encoding: .utf8)
+            let parser = XMLParser(data: Data(text.utf8))
+            XCTAssertTrue(parser.parse(), "SVG does not parse: \(String(describing: parser.parserError))")
+            return text
+        }
         for nets in [[NetworkZoo.mnist6()], [NetworkZoo.mnist6(), NetworkZoo.cifarDepth10()]] {
             let r = try syntheticReport(networks: nets)
-            let svg = RooflineChart.svg(report: r)
-            let counter = SVGCounter()
-            let parser = XMLParser(data: Data(svg.utf8))
-            parser.delegate = counter
-            XCTAssertTrue(parser.parse(), "SVG does not parse: \(String(describing: parser.parserError))")
-            XCTAssertEqual(counter.root, "svg")
-            let plotted = r.kernels.filter { $0.gflops > 0 && $0.arithmetic_intensity > 0 }.count
-            XCTAssertEqual(counter.titles, plotted)  // one tooltip per dot
-            XCTAssertGreaterThanOrEqual(counter.polylines, 1)  // the roof
-            XCTAssertTrue(svg.contains("not plotted"))  // im2col has no FLOPs
+            let svg = try draw(r, nets.map(\.name).joined(separator: "+"))
+            for k in r.kernels where k.gflops > 0 && k.arithmetic_intensity > 0 {
+                XCTAssertTrue(svg.contains(">\(k.name)</text>"), "no label for \(k.name)")
+            }
+            XCTAssertTrue(svg.contains("not plotted (0 FLOP"))  // im2col has no FLOPs
         }
-        // Without peaks: still a valid (empty) SVG.
-        let empty = RooflineChart.svg(report: try syntheticReport(peaks: false))
-        XCTAssertTrue(XMLParser(data: Data(empty.utf8)).parse())
-    }
-
-    func testEscapeMakesTextSafe() {
-        XCTAssertEqual(RooflineChart.escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;")
+        XCTAssertTrue(try draw(try syntheticReport(peaks: false), "empty").contains("no peaks measured"))
     }
 
     func testMachinePeaksRunOnATinyProblem() {
@@ -126,17 +130,5 @@ final class RooflineBenchTests: XCTestCase {
         if peaks.fmaAvailable { XCTAssertGreaterThan(peaks.fmaGflopsOneCore.median, 0) }
         XCTAssertGreaterThan(peaks.triadGBsAllCores.median, 0)
         XCTAssertGreaterThan(peaks.readGBsOneCore.median, 0)
-    }
-}
-
-private final class SVGCounter: NSObject, XMLParserDelegate {
-    var root: String?
-    var titles = 0
-    var polylines = 0
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
-        if root == nil { root = name }
-        if name == "title" { titles += 1 }
-        if name == "polyline" { polylines += 1 }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import RSOEngine
 
 /// Runs the real `rso` binary built next to the test runner.
 var rsoExecutable: URL {
@@ -59,16 +60,7 @@ func runStreaming(_ p: Process, onLine: (String, Process) -> Void) throws -> RSO
 /// Runs a program found on PATH (`arguments[0]`) and returns its exit status and its stdout and
 /// stderr together.
 func runCommand(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try Plotter.run(arguments)
 }
 
 /// How a measured `rso` process ended: its exit code (nil when a signal ended it), the signal,
