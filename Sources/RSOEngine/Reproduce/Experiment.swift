@@ -58,11 +58,15 @@ public struct PaperClaim: Codable, Equatable, Sendable {
     /// The run whose final test accuracy is the measured counterpart; nil when the report reads
     /// the claim off several runs (an ordering, a ratio).
     public var run: String?
+    /// When the claim is about a point of the curve (e.g. "after 5 cycles"): the number of updates
+    /// of all weights it is read at; nil reads the run's final evaluation.
+    public var atUpdates: Double?
 
-    public init(_ what: String, _ value: String, run: String? = nil) {
+    public init(_ what: String, _ value: String, run: String? = nil, atUpdates: Double? = nil) {
         self.what = what
         self.value = value
         self.run = run
+        self.atUpdates = atUpdates
     }
 }
 

@@ -146,7 +146,14 @@ public struct ExperimentReport {
     func measured(for claim: PaperClaim) -> String {
         guard let name = claim.run else { return "see the runs below" }
         guard let entry = entries.first(where: { $0.run.name == name }) else { return "—" }
-        guard let final = entry.result?.final else { return "not finished" }
+        guard let result = entry.result, let final = result.final else { return "not finished" }
+        if let at = claim.atUpdates {
+            // The evaluation at that point of the curve; a run that stopped short of it says how far it got.
+            guard let point = result.evaluations.first(where: { abs($0.updates - at) < 1e-9 }) else {
+                return "not reached (this run ends after \(Self.updates(final.updates)) updates of all weights, at \(Self.percent(final.testAccuracy)))"
+            }
+            return "\(Self.percent(point.testAccuracy)) after \(Self.updates(point.updates)) updates of all weights"
+        }
         return "\(Self.percent(final.testAccuracy)) after \(Self.updates(final.updates)) updates of all weights"
     }
 

@@ -1,0 +1,22 @@
+import Foundation
+import XCTest
+@testable import RSOEngine
+
+/// A claim about a point of the curve ("after 5 cycles") is read at that point, not at the run's end.
+final class ExperimentReportTests: XCTestCase {
+    private func report(evaluations: [RunResult.Point]) throws -> ExperimentReport {
+        let e = try XCTUnwrap(ExperimentTable.experiment(named: "mnist-accuracy"))
+        let run = try XCTUnwrap(e.runs(.quick).first)
+        let result = RunResult(evaluations: evaluations, steps: 1, elapsedSeconds: 1)
+        let entry = ExperimentReport.Entry(run: run, directory: RunDirectory(root: "/nonexistent", experiment: e.name, run: run.name),
+                                           data: "mnist", status: .finished(result))
+        return ExperimentReport(experiment: e, scale: .quick, entries: [entry], directory: "/nonexistent")
+    }
+
+    func testClaimsAreReadAtTheirCycleCount() throws {
+        let r = try report(evaluations: (0...5).map { .init(updates: Double($0), testAccuracy: 0.5 + 0.05 * Double($0), testLoss: 1) })
+        let e = r.experiment
+        XCTAssertEqual(r.measured(for: e.claims[0]), "75.00% after 5 updates of all weights")
+        XCTAssertTrue(r.measured(for: e.claims[1]).hasPrefix("not reached (this run ends after 5 updates"), r.measured(for: e.claims[1]))
+    }
+}
