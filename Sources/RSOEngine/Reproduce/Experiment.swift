@@ -79,18 +79,22 @@ public struct Experiment: Sendable {
     public var claims: [PaperClaim]
     /// Estimated wall time of the `quick` scale on 2 cores, and what the estimate rests on.
     public var quickEstimate: String
+    /// Projected wall time of the `paper` scale on 2 cores and on one 64-core node, and what it
+    /// rests on (measured batch-5000 times, docs/results.md).
+    public var paperEstimate: String
     /// Settings of the paper-scale runs that the paper does not state and were chosen here.
     public var paperSettingNotes: [String]
     /// The runs at each scale.
     public var runs: @Sendable (ReproduceScale) -> [ReproduceRun]
 
     public init(name: String, reference: String, summary: String, claims: [PaperClaim], quickEstimate: String,
-                paperSettingNotes: [String] = [], runs: @escaping @Sendable (ReproduceScale) -> [ReproduceRun]) {
+                paperEstimate: String, paperSettingNotes: [String] = [], runs: @escaping @Sendable (ReproduceScale) -> [ReproduceRun]) {
         self.name = name
         self.reference = reference
         self.summary = summary
         self.claims = claims
         self.quickEstimate = quickEstimate
+        self.paperEstimate = paperEstimate
         self.paperSettingNotes = paperSettingNotes
         self.runs = runs
     }

@@ -139,6 +139,8 @@ public struct ExperimentReport {
             for n in e.paperSettingNotes { s.append("- \(n)") }
         }
         s.append("")
+        s.append("Paper scale, projected: \(e.paperEstimate).")
+        s.append("")
         s.append("Quick scale, estimated: \(e.quickEstimate). Each run's settings, metrics (JSON lines), checkpoint and log are in its directory next to this file.")
         return s.joined(separator: "\n") + "\n"
     }

@@ -19,4 +19,14 @@ final class ExperimentReportTests: XCTestCase {
         XCTAssertEqual(r.measured(for: e.claims[0]), "75.00% after 5 updates of all weights")
         XCTAssertTrue(r.measured(for: e.claims[1]).hasPrefix("not reached (this run ends after 5 updates"), r.measured(for: e.claims[1]))
     }
+
+    /// Every report says what the paper scale would cost here and on a 64-core node, from the table.
+    func testReportStatesThePaperScaleProjection() throws {
+        for e in ExperimentTable.all {
+            XCTAssertTrue(e.paperEstimate.contains(" h here"), "\(e.name): \(e.paperEstimate)")
+            XCTAssertTrue(e.paperEstimate.contains("64-core node"), "\(e.name): \(e.paperEstimate)")
+        }
+        let r = try report(evaluations: [.init(updates: 0, testAccuracy: 0.1, testLoss: 2)])
+        XCTAssertTrue(r.markdown(charts: []).contains("Paper scale, projected: \(r.experiment.paperEstimate)."))
+    }
 }
