@@ -2,10 +2,11 @@
 """Every chart of rso-engine, drawn with matplotlib (Debian: apt-get install python3-matplotlib).
 
 usage:
-  tools/plot.py accuracy OUT.svg [RUN.jsonl ...] [--run LABEL RUN.jsonl ...] [--title T]
+  tools/plot.py accuracy OUT.svg [RUN.jsonl ...] [--run LABEL RUN.jsonl ...] [--title T] [--log-x]
       test accuracy against updates of all weights (RSO cycles, SGD iterations) from metrics
       files (`rso train/sgd --metrics`, `rso reproduce`); one line per run, labelled with its
-      file name or LABEL. Points that are not finite numbers are left out and counted.
+      file name or LABEL. Points that are not finite numbers are left out and counted. --log-x
+      draws x logarithmic above 1 (linear from 0 to 1), for RSO cycles next to SGD iterations.
   tools/plot.py bars OUT.svg --bar LABEL ACCURACY [--bar ...] [--title T]
       one bar per run: final test accuracy (0-1).
   tools/plot.py roofline OUT.svg roofline.json
@@ -87,6 +88,8 @@ def accuracy(args):
     for name, pts in series:
         ax.plot([x for x, _ in pts], [100 * a for _, a in pts], marker="o", markersize=3, label=name)
     ax.set_xlabel("updates of all weights (RSO cycles, SGD iterations)")
+    if args.log_x:
+        ax.set_xscale("symlog", linthresh=1)  # symlog keeps the update-0 point of every run
     ax.set_ylabel("test accuracy (%)")
     ax.grid(True, color="#ddd")
     if args.title:
@@ -194,6 +197,7 @@ def main():
     a.add_argument("runs", nargs="*")
     a.add_argument("--run", nargs=2, action="append", metavar=("LABEL", "FILE"))
     a.add_argument("--title")
+    a.add_argument("--log-x", action="store_true")
     a.set_defaults(func=accuracy)
     b = sub.add_parser("bars", help="final accuracies as bars")
     b.add_argument("out")
