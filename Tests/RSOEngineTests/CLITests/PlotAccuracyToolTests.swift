@@ -49,6 +49,20 @@ final class PlotAccuracyToolTests: XCTestCase {
         XCTAssertTrue(r.output.contains("4 points from 2 run(s)"), r.output)
     }
 
+    /// --log-x puts RSO cycles (0, 1, 2) and SGD iterations (up to 600) on one readable axis: the
+    /// linear axis's ticks of hundreds give way to powers of ten.
+    func testLogXReplacesTheLinearTicks() throws {
+        let a = try run(named: "long.jsonl", [eval(0, "0.1"), eval(1, "0.5"), eval(600, "0.9")])
+        let linear = try plot([a])
+        let log = try plot([a, "--log-x"])
+        XCTAssertEqual(linear.status, 0, linear.output)
+        XCTAssertEqual(log.status, 0, log.output)
+        XCTAssertTrue(wellFormed(log.svg))
+        XCTAssertTrue(linear.svg.contains(">500</text>"), linear.svg)
+        XCTAssertFalse(log.svg.contains(">500</text>"), log.svg)
+        XCTAssertTrue(log.output.contains("3 points from 1 run(s)"), log.output)
+    }
+
     func testNonFinitePointsAreLeftOutAndCounted() throws {
         // Python's json reads NaN and Infinity; null is the JSON way.
         let a = try run(named: "diverged.jsonl", [eval(0, "0.1"), eval(1, "NaN"), eval(2, "0.4"), eval(3, "Infinity"),
