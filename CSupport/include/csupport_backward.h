@@ -101,11 +101,18 @@ void cs_conv2d_backward_weight_cnhw_f32__im2col_blas(const float *x, const float
                                                int n, int H, int W, int k, float *dw,
                                                float *scratch, long tile);
 // No BLAS: zero-padded copies of x and dy in scratch, then register-blocked vector sums
-// (backward_conv.c). Deterministic for a given shape. The engine's weight gradient.
+// (backward_conv.c). Deterministic for a given shape.
 long cs_conv2d_backward_weight_direct_scratch_floats(int Cin, int Cout, int n, int H, int W, int k);
 void cs_conv2d_backward_weight_cnhw_f32__direct(const float *x, const float *dy, int Cin, int Cout,
                                                 int n, int H, int W, int k, float *dw,
                                                 float *scratch);
+// k = 3 on CPUs with AVX-512F: 16 samples in the lanes of every vector (backward_weight_lanes.c);
+// otherwise __direct. Deterministic for a given shape and CPU (the two paths sum in different
+// orders). The engine's weight gradient; scratch: the larger of the two paths' needs.
+long cs_conv2d_backward_weight_sample_lanes_scratch_floats(int Cin, int Cout, int n, int H, int W, int k);
+void cs_conv2d_backward_weight_cnhw_f32__sample_lanes_avx512(const float *x, const float *dy, int Cin,
+                                                             int Cout, int n, int H, int W, int k,
+                                                             float *dw, float *scratch);
 
 #ifdef __cplusplus
 }

@@ -67,7 +67,7 @@ public struct KernelCase: Sendable, Equatable {
             case .shiftAxpyRows: return "tap_range"
             case .channelSums: return "simd"
             case .convBackwardInput: return "direct_avx2"  // the forward direct conv on the flipped kernel
-            case .convBackwardWeight: return "direct"  // BLAS-free; also measured: im2col_blas
+            case .convBackwardWeight: return "sample_lanes_avx512"  // k ≠ 3 or no AVX-512: direct
             case .bnBackward: return "affine_fma"
             case .softmaxXentBackward, .fcBackward, .globalAvgpoolBackward, .avgpool2Backward, .reluBackward,
                  .shortcutBackward: return "simd_f32"
@@ -82,6 +82,8 @@ public struct KernelCase: Sendable, Equatable {
         case im2colBLAS = "im2col_blas"
         case directAVX2 = "direct_avx2"
         case sampleLanesAVX2 = "sample_lanes_avx2"
+        /// The AVX2-era weight gradient (row vectors), measured next to the engine's.
+        case direct
         case ref
     }
 
@@ -149,7 +151,7 @@ public struct KernelCase: Sendable, Equatable {
     public var suffix: String {
         switch variant {
         case .optimized: return family.optimizedSuffix
-        case .im2colBLAS, .directAVX2, .sampleLanesAVX2, .ref: return variant.rawValue
+        case .im2colBLAS, .directAVX2, .sampleLanesAVX2, .direct, .ref: return variant.rawValue
         }
     }
 

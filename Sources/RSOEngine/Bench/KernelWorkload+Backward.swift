@@ -39,8 +39,10 @@ extension KernelWorkload {
             let floats: Int
             switch variant {
             case .im2colBLAS: floats = ci * k * k * convTile
-            case .optimized: floats = Int(cs_conv2d_backward_weight_direct_scratch_floats(Int32(ci), Int32(co), Int32(cs),
-                                                                                        Int32(h), Int32(w), Int32(k)))
+            case .optimized: floats = Int(cs_conv2d_backward_weight_sample_lanes_scratch_floats(Int32(ci), Int32(co), Int32(cs),
+                                                                                              Int32(h), Int32(w), Int32(k)))
+            case .direct: floats = Int(cs_conv2d_backward_weight_direct_scratch_floats(Int32(ci), Int32(co), Int32(cs),
+                                                                                     Int32(h), Int32(w), Int32(k)))
             default: floats = 0
             }
             let scratch = (0..<scheduler.workers).map { _ in zerosF(floats) }
@@ -50,12 +52,15 @@ extension KernelWorkload {
                 let nc = Int32(n(c))
                 switch variant {
                 case .optimized:
+                    cs_conv2d_backward_weight_cnhw_f32__sample_lanes_avx512(xc, dyc, Int32(ci), Int32(co), nc, Int32(h),
+                                                                            Int32(w), Int32(k), dwc, scratch[worker])
+                case .direct:
                     cs_conv2d_backward_weight_cnhw_f32__direct(xc, dyc, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k),
                                                                dwc, scratch[worker])
                 case .im2colBLAS:
                     cs_conv2d_backward_weight_cnhw_f32__im2col_blas(xc, dyc, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k),
                                                               dwc, scratch[worker], tile)
-                case .ref, .directAVX2, .sampleLanesAVX2:
+                case .ref, .directAVX2, .sampleLanesAVX2:  // the reference (the other two are forward-only)
                     cs_conv2d_backward_weight_cnhw_f32__ref(xc, dyc, Int32(ci), Int32(co), nc, Int32(h), Int32(w), Int32(k), dwc)
                 }
             }

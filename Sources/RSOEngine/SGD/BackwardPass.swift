@@ -57,7 +57,7 @@ public final class BackwardPass {
         totals = .allocate(capacity: 2 * widest)
         var floats = 1
         for (_, c) in net.convLayers {
-            floats = max(floats, cs_conv2d_backward_weight_direct_scratch_floats(
+            floats = max(floats, cs_conv2d_backward_weight_sample_lanes_scratch_floats(
                             Int32(c.inChannels), Int32(c.outChannels), Int32(forward.chunkSamples), Int32(c.height),
                             Int32(c.width), Int32(c.kernel)),
                          cs_conv2d_backward_input_scratch_floats(Int32(c.inChannels), Int32(c.outChannels),
@@ -224,7 +224,7 @@ public final class BackwardPass {
             if ref {
                 cs_conv2d_backward_weight_cnhw_f32__ref(x, dy, Cin, Cout, n, H, W, k, dw)
             } else {
-                cs_conv2d_backward_weight_cnhw_f32__direct(x, dy, Cin, Cout, n, H, W, k, dw, scratch[worker])
+                cs_conv2d_backward_weight_cnhw_f32__sample_lanes_avx512(x, dy, Cin, Cout, n, H, W, k, dw, scratch[worker])
             }
             guard needInput else { return }
             let dx = gradientChunk(tensor: step.input, chunk: c)

@@ -235,14 +235,17 @@ final class BackwardKernelTests: XCTestCase {
         }
     }
 
-    /// The direct weight gradient on the planes the networks run (rows of 1, 2 and 4 vectors), the
-    /// widths around a vector (8, 9, 16, 17) and sample counts that cut its sample tiles unevenly
-    /// (16 KB tiles at k = 3: 1 sample at 28×28, 5 at 14×14, 20 at 7×7), for k = 1, 3, 5 and odd channel counts
-    /// (an unpaired output channel, a lone kernel row).
+    /// The direct and sample-lanes weight gradients on the planes the networks run (rows of 1, 2 and
+    /// 4 vectors), the widths around a vector (8, 9, 16, 17), sample counts that cut the direct
+    /// kernel's sample tiles unevenly (16 KB tiles at k = 3: 1 sample at 28×28, 5 at 14×14, 20 at
+    /// 7×7) and the lanes kernel's groups of 16 (full, partial, one and a half, two), plane sizes
+    /// that are not a multiple of 8 pixels (its transposes' scalar tail), for k = 1, 3, 5 and odd
+    /// channel counts (an unpaired output channel, a lone kernel row).
     func testConvBackwardWeightDirectOnNetworkPlanes() {
         var rng = KernelRNG(seed: 108)
         let planes: [(n: Int, h: Int, w: Int)] = [(2, 28, 28), (7, 14, 14), (23, 7, 7), (3, 9, 17), (2, 5, 16),
-                                                  (1, 3, 8), (4, 2, 9), (11, 16, 16)]
+                                                  (1, 3, 8), (4, 2, 9), (11, 16, 16), (32, 7, 7), (16, 5, 6),
+                                                  (17, 4, 4)]
         for (cin, cout) in [(16, 16), (1, 16), (3, 5)] {
             for k in [1, 3, 5] {
                 for (n, h, w) in planes {
@@ -265,23 +268,27 @@ final class BackwardKernelTests: XCTestCase {
         return (ref, absW)
     }
 
-    /// The direct weight gradient against the reference, and bit-identical when called again on
-    /// its (now dirty) scratch.
+    /// The direct and sample-lanes weight gradients against the reference, and bit-identical when
+    /// called again on their (now dirty) scratch.
     private func checkDirectWeightGradient(_ x: [Float], _ dy: [Float], _ ref: [Float], _ absW: [Float], _ cin: Int,
                                            _ cout: Int, _ n: Int, _ h: Int, _ w: Int, _ k: Int) {
-        let what = "direct Cin=\(cin) Cout=\(cout) k=\(k) n=\(n) \(h)×\(w)"
-        let floats = cs_conv2d_backward_weight_direct_scratch_floats(cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32)
-        var scratch = [Float](repeating: .nan, count: max(1, floats))
-        var direct = [Float](repeating: .nan, count: ref.count), again = direct
-        cs_conv2d_backward_weight_cnhw_f32__direct(x, dy, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32,
-                                                   &direct, &scratch)
-        // A float sum of P = n·H·W products in whatever order (lanes, sample tiles; the pad lanes
-        // add exact zeros): γ_P·Σ|dy·x|, plus the reference's rounding and the ≤ u relative error
-        // of the rounded Σ|terms|: γ_{P+2}·Σ|dy·x|.
-        assertWithinBounds(direct, ref, bounds: absW.map { gamma(n * h * w + 2) * Double($0) }, what)
-        cs_conv2d_backward_weight_cnhw_f32__direct(x, dy, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32,
-                                                   &again, &scratch)
-        assertBitwiseEqual(again, direct, what + " (second call)")
+        let kernels = [("direct", cs_conv2d_backward_weight_direct_scratch_floats,
+                        cs_conv2d_backward_weight_cnhw_f32__direct),
+                       ("sample_lanes_avx512", cs_conv2d_backward_weight_sample_lanes_scratch_floats,
+                        cs_conv2d_backward_weight_cnhw_f32__sample_lanes_avx512)]
+        for (name, scratchFloats, kernel) in kernels {
+            let what = "\(name) Cin=\(cin) Cout=\(cout) k=\(k) n=\(n) \(h)×\(w)"
+            let floats = scratchFloats(cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32)
+            var scratch = [Float](repeating: .nan, count: max(1, floats))
+            var out = [Float](repeating: .nan, count: ref.count), again = out
+            kernel(x, dy, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32, &out, &scratch)
+            // A float sum of P = n·H·W products in whatever order (lanes, sample tiles or groups;
+            // the pad lanes add exact zeros): γ_P·Σ|dy·x|, plus the reference's rounding and the
+            // ≤ u relative error of the rounded Σ|terms|: γ_{P+2}·Σ|dy·x|.
+            assertWithinBounds(out, ref, bounds: absW.map { gamma(n * h * w + 2) * Double($0) }, what)
+            kernel(x, dy, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32, &again, &scratch)
+            assertBitwiseEqual(again, out, what + " (second call)")
+        }
     }
 
     /// Σ|w·dy| of every input-gradient entry (the transposed conv of |dy| with |w|, in double).
