@@ -6,7 +6,8 @@
 // is itself a same conv of dy with the flipped, transposed kernel w'[ci][co][ky][kx] =
 // w[co][ci][k−1−ky][k−1−kx]. optimised twin writes w' into scratch (Cin·Cout·k² floats, negligible) and
 // runs a forward direct kernel on it (__direct_avx2: conv_direct.c; __sample_lanes_avx2:
-// conv_sample_lanes.c): the backward pass gets the forward's speed.
+// conv_sample_lanes.c; __sample_lanes_avx512: conv_sample_lanes16.c): the backward pass gets the
+// forward's speed.
 // Accuracy: a float sum of Cout·k² products per output, |Δ| ≤ γ_{Cout·k²}·Σ|w·dy|.
 //
 // Weight gradient. dW[Cout][K] = dY[Cout][P] · colᵀ[P][K], K = Cin·k², P = n·H·W, col = im2col
@@ -51,7 +52,7 @@ void cs_conv2d_backward_input_cnhw_f32__ref(const float *dy, const float *w, int
 long cs_conv2d_backward_input_scratch_floats(int Cin, int Cout, int n, int H, int W, int k) {
     if (Cin <= 0 || Cout <= 0 || n <= 0 || H <= 0 || W <= 0 || k <= 0) return 0;
     const long direct = cs_conv2d_cnhw_f32__direct_scratch_floats(Cout, Cin, n, H, W, k);
-    const long lanes = cs_conv2d_cnhw_f32__sample_lanes_scratch_floats(Cout, Cin, n, H, W, k);
+    const long lanes = cs_conv2d_cnhw_f32__sample_lanes16_scratch_floats(Cout, Cin, n, H, W, k);
     return (long)Cin * Cout * k * k + (direct > lanes ? direct : lanes);
 }
 
@@ -128,6 +129,14 @@ void cs_conv2d_backward_weight_cnhw_f32__im2col_blas(const float *x, const float
                         (int)P, scratch, (int)len, beta, dw, K);
         }
     }
+}
+
+void cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx512(const float *dy, const float *w, int Cin,
+                                                            int Cout, int n, int H, int W, int k,
+                                                            float *dx, float *scratch) {
+    if (Cin <= 0 || n <= 0 || H <= 0 || W <= 0) return;
+    cs_conv2d_cnhw_f32__sample_lanes_avx512(dy, flipped_kernel(w, Cin, Cout, k, scratch), Cout, Cin, n, H, W, k,
+                                            dx, NULL, NULL, scratch + (long)Cin * Cout * k * k);
 }
 
 // MARK: - Direct weight gradient (no BLAS)

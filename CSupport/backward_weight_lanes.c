@@ -29,59 +29,19 @@
 #include <stdint.h>
 #include <string.h>
 
-#define WL_LANES 16  // samples per vector
-#define WL_TAPS 9    // 3×3
+#include "lanes16_load.h"
 
-// Floats from one channel plane to the next for `pixels` pixels of 16 lanes: an odd number of
-// 64-byte lines, so that the planes read together fall into different L1 sets.
-static long wl_plane_stride(long pixels) { return (pixels % 2 == 0 ? pixels + 1 : pixels) * WL_LANES; }
+#define WL_TAPS 9    // 3×3
 
 long cs_conv2d_backward_weight_sample_lanes_scratch_floats(int Cin, int Cout, int n, int H, int W, int k) {
     const long direct = cs_conv2d_backward_weight_direct_scratch_floats(Cin, Cout, n, H, W, k);
     if (k != 3 || direct == 0) return direct;
-    const long own = 15 + Cin * wl_plane_stride((long)(H + 2) * (W + 2)) + Cout * wl_plane_stride((long)H * W) +
-                     (long)WL_LANES * WL_TAPS * Cout * Cin;
+    const long own = 15 + Cin * lanes16_plane_stride((long)(H + 2) * (W + 2)) + Cout * lanes16_plane_stride((long)H * W) +
+                     (long)LANES16 * WL_TAPS * Cout * Cin;
     return own > direct ? own : direct;
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#include "lanes_transpose.h"
-
-#define AVX512_FN __attribute__((target("avx512f,avx2,fma")))
-#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx2,fma")))
-
-// dst[c][pixel (y, x)][s] = src[c][s][y][x] for s < ns, 0 for ns ≤ s < 16, with C channels
-// `cstep` floats apart in src and `dstride` apart in dst; the pixel (y, x) lands at line
-// (y + pad)·Wp + x + pad of its plane (interiors only: the pad lines are left as they are).
-AVX512_INLINE void wl_load_group(const float *src, long cstep, int C, long HW, int W, int ns, int pad,
-                                 int Wp, long dstride, float *dst) {
-    for (int c = 0; c < C; c++) {
-        const float *s0 = src + c * cstep;
-        float *d = dst + c * dstride;
-        long q = 0, y = 0, x = 0;
-        for (; q + 8 <= HW; q += 8) {
-            __m256 r[2][8];
-            for (int h = 0; h < 2; h++) {
-                for (int s = 0; s < 8; s++)
-                    r[h][s] = 8 * h + s < ns ? _mm256_loadu_ps(s0 + (8 * h + s) * HW + q) : _mm256_setzero_ps();
-                transpose8x8(r[h]);
-            }
-            for (int i = 0; i < 8; i++) {
-                float *p = d + ((y + pad) * Wp + x + pad) * WL_LANES;
-                _mm256_store_ps(p, r[0][i]);
-                _mm256_store_ps(p + 8, r[1][i]);
-                if (++x == W) { x = 0; y++; }
-            }
-        }
-        for (; q < HW; q++) {
-            float *p = d + ((y + pad) * Wp + x + pad) * WL_LANES;
-            for (int s = 0; s < WL_LANES; s++) p[s] = s < ns ? s0[s * HW + q] : 0.0f;
-            if (++x == W) { x = 0; y++; }
-        }
-    }
-}
 
 // Adds, for output rows y0 ..< y1 and output channels co (and co + 1 when R = 2), the products
 // with input channel plane xp to the lane sums acc0[9] (acc1[9]).
@@ -89,28 +49,28 @@ AVX512_INLINE void wl_block(int R, const float *d0p, const float *d1p, const flo
                             int W, int Wp, float *acc0, float *acc1) {
     __m512 a0[WL_TAPS], a1[WL_TAPS];
     for (int t = 0; t < WL_TAPS; t++) {
-        a0[t] = _mm512_load_ps(acc0 + t * WL_LANES);
-        a1[t] = R > 1 ? _mm512_load_ps(acc1 + t * WL_LANES) : a0[t];
+        a0[t] = _mm512_load_ps(acc0 + t * LANES16);
+        a1[t] = R > 1 ? _mm512_load_ps(acc1 + t * LANES16) : a0[t];
     }
-    const long row = (long)Wp * WL_LANES;
+    const long row = (long)Wp * LANES16;
     for (int y = y0; y < y1; y++) {
-        const float *d0 = d0p + (long)y * W * WL_LANES, *d1 = d1p + (long)y * W * WL_LANES;
+        const float *d0 = d0p + (long)y * W * LANES16, *d1 = d1p + (long)y * W * LANES16;
         const float *xr = xp + y * row;  // padded row y: the top row of output row y's window
         for (int x = 0; x < W; x++) {
-            const __m512 g0 = _mm512_load_ps(d0 + x * WL_LANES);
-            const __m512 g1 = R > 1 ? _mm512_load_ps(d1 + x * WL_LANES) : g0;
-            const float *win = xr + x * WL_LANES;
+            const __m512 g0 = _mm512_load_ps(d0 + x * LANES16);
+            const __m512 g1 = R > 1 ? _mm512_load_ps(d1 + x * LANES16) : g0;
+            const float *win = xr + x * LANES16;
             for (int ky = 0; ky < 3; ky++)
                 for (int kx = 0; kx < 3; kx++) {
-                    const __m512 xv = _mm512_load_ps(win + ky * row + kx * WL_LANES);
+                    const __m512 xv = _mm512_load_ps(win + ky * row + kx * LANES16);
                     a0[3 * ky + kx] = _mm512_fmadd_ps(g0, xv, a0[3 * ky + kx]);
                     if (R > 1) a1[3 * ky + kx] = _mm512_fmadd_ps(g1, xv, a1[3 * ky + kx]);
                 }
         }
     }
     for (int t = 0; t < WL_TAPS; t++) {
-        _mm512_store_ps(acc0 + t * WL_LANES, a0[t]);
-        if (R > 1) _mm512_store_ps(acc1 + t * WL_LANES, a1[t]);
+        _mm512_store_ps(acc0 + t * LANES16, a0[t]);
+        if (R > 1) _mm512_store_ps(acc1 + t * LANES16, a1[t]);
     }
 }
 
@@ -118,30 +78,30 @@ static AVX512_FN void weight_lanes_k3(const float *x, const float *dy, int Cin, 
                                       int W, float *dw, float *scratch) {
     const int Hp = H + 2, Wp = W + 2;
     const long HW = (long)H * W;
-    const long xstride = wl_plane_stride((long)Hp * Wp), dstride = wl_plane_stride(HW);
+    const long xstride = lanes16_plane_stride((long)Hp * Wp), dstride = lanes16_plane_stride(HW);
     float *xt = scratch + (16 - ((uintptr_t)scratch / sizeof(float)) % 16) % 16;  // 64-byte aligned
     float *dyt = xt + Cin * xstride;
     float *acc = dyt + Cout * dstride;  // acc[co][ci][t][16]
     const long taps = (long)Cout * Cin * WL_TAPS;
     memset(xt, 0, sizeof(float) * (size_t)(Cin * xstride));
-    memset(acc, 0, sizeof(float) * (size_t)(taps * WL_LANES));
+    memset(acc, 0, sizeof(float) * (size_t)(taps * LANES16));
     // Rows per band: a dy pair's band in ~16 KB (at least one row).
-    const long rowBytes = 2L * W * WL_LANES * (long)sizeof(float);
+    const long rowBytes = 2L * W * LANES16 * (long)sizeof(float);
     const int band = rowBytes >= 16384 ? 1 : (int)(16384 / rowBytes);
-    for (int s0 = 0; s0 < n; s0 += WL_LANES) {
-        const int ns = n - s0 < WL_LANES ? n - s0 : WL_LANES;
-        wl_load_group(x + (long)s0 * HW, (long)n * HW, Cin, HW, W, ns, 1, Wp, xstride, xt);
-        wl_load_group(dy + (long)s0 * HW, (long)n * HW, Cout, HW, W, ns, 0, W, dstride, dyt);
+    for (int s0 = 0; s0 < n; s0 += LANES16) {
+        const int ns = n - s0 < LANES16 ? n - s0 : LANES16;
+        lanes16_load_group(x + (long)s0 * HW, (long)n * HW, Cin, HW, W, ns, 1, Wp, xstride, xt);
+        lanes16_load_group(dy + (long)s0 * HW, (long)n * HW, Cout, HW, W, ns, 0, W, dstride, dyt);
         for (int y0 = 0; y0 < H; y0 += band) {
             const int y1 = H - y0 < band ? H : y0 + band;
             for (int co = 0; co < Cout; co += 2) {
                 const float *d0 = dyt + co * dstride;
-                float *a0 = acc + (long)co * Cin * WL_TAPS * WL_LANES;
+                float *a0 = acc + (long)co * Cin * WL_TAPS * LANES16;
                 for (int ci = 0; ci < Cin; ci++) {
-                    float *b0 = a0 + (long)ci * WL_TAPS * WL_LANES;
+                    float *b0 = a0 + (long)ci * WL_TAPS * LANES16;
                     if (co + 1 < Cout)
                         wl_block(2, d0, d0 + dstride, xt + ci * xstride, y0, y1, W, Wp, b0,
-                                 b0 + (long)Cin * WL_TAPS * WL_LANES);
+                                 b0 + (long)Cin * WL_TAPS * LANES16);
                     else
                         wl_block(1, d0, d0, xt + ci * xstride, y0, y1, W, Wp, b0, b0);
                 }
@@ -149,7 +109,7 @@ static AVX512_FN void weight_lanes_k3(const float *x, const float *dy, int Cin, 
         }
     }
     for (long i = 0; i < taps; i++) {
-        const float *l = acc + i * WL_LANES;
+        const float *l = acc + i * LANES16;
         float h[8];
         for (int j = 0; j < 8; j++) h[j] = l[j] + l[j + 8];
         dw[i] = ((h[0] + h[1]) + (h[2] + h[3])) + ((h[4] + h[5]) + (h[6] + h[7]));

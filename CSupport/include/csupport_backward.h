@@ -91,6 +91,10 @@ void cs_conv2d_backward_input_cnhw_f32__direct_avx2(const float *dy, const float
 void cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx2(const float *dy, const float *w, int Cin,
                                                           int Cout, int n, int H, int W, int k,
                                                           float *dx, float *scratch);
+// 16 samples per AVX-512 vector; bit-identical to __sample_lanes_avx2, which it runs without AVX-512F.
+void cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx512(const float *dy, const float *w, int Cin,
+                                                            int Cout, int n, int H, int W, int k,
+                                                            float *dx, float *scratch);
 
 // Weight gradient of this chunk: writes dw[Cout][Cin][k][k] = Σ_pixels dy[co][p]·x[ci][p + tap].
 void cs_conv2d_backward_weight_cnhw_f32__ref(const float *x, const float *dy, int Cin, int Cout,

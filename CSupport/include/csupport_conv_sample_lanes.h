@@ -28,6 +28,16 @@ void cs_conv2d_cnhw_f32__sample_lanes_avx2(const float *x, const float *w, int C
                                            int H, int W, int k, float *y, double *sum,
                                            double *sumsq, float *scratch);
 
+// The same at 16 samples per AVX-512 vector (conv_sample_lanes16.c): bit-identical results,
+// statistics included. Without AVX-512F (checked at run time) it runs __sample_lanes_avx2, so
+// its scratch is the larger of the two needs.
+// 1 when this CPU runs the AVX-512 kernels (AVX-512F), 0 when they fall back to AVX2.
+int cs_cpu_has_avx512f(void);
+long cs_conv2d_cnhw_f32__sample_lanes16_scratch_floats(int Cin, int Cout, int n, int H, int W, int k);
+void cs_conv2d_cnhw_f32__sample_lanes_avx512(const float *x, const float *w, int Cin, int Cout, int n,
+                                             int H, int W, int k, float *y, double *sum,
+                                             double *sumsq, float *scratch);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,14 +1,14 @@
 /// The benchmark registry: kernel cases taken from a network's real forward plan, so every shape
 /// measured is one the engine runs (XNNPACK's habit: benchmark shapes come from real models).
 extension KernelCase {
-    /// The conv variants measured: im2col + BLAS (k ≠ 3 in the engine), the two direct 3×3 ones (rows
-    /// or samples in the lanes, `KernelTable.prefersSampleLanes`), the reference.
-    public static let convVariants: [Variant] = [.im2colBLAS, .directAVX2, .sampleLanesAVX2, .ref]
-    /// The conv input-gradient variants: the two direct forward kernels on the flipped kernel, the reference.
-    public static let convInputGradVariants: [Variant] = [.directAVX2, .sampleLanesAVX2, .ref]
+    /// The conv variants measured: im2col + BLAS (k ≠ 3 in the engine), the direct 3×3 ones (rows,
+    /// or samples in the lanes of AVX2 or AVX-512 vectors, `KernelTable.prefersSampleLanes`), the reference.
+    public static let convVariants: [Variant] = [.im2colBLAS, .directAVX2, .sampleLanesAVX2, .sampleLanesAVX512, .ref]
+    /// The conv input-gradient variants: the direct forward kernels on the flipped kernel, the reference.
+    public static let convInputGradVariants: [Variant] = [.directAVX2, .sampleLanesAVX2, .sampleLanesAVX512, .ref]
     /// The conv weight-gradient variants: the engine's (16 samples in AVX-512 lanes at k = 3), the
     /// row-vector direct one, im2col + BLAS, the reference.
-    public static let convWeightGradVariants: [Variant] = [.optimized, .direct, .im2colBLAS, .ref]
+    public static let convWeightGradVariants: [Variant] = [.sampleLanesAVX512, .direct, .im2colBLAS, .ref]
 
     /// Every kernel call of one forward pass of `network` (ForwardPlan's steps, plus the loss), of
     /// its incremental trials, and of its SGD backward pass (BackwardPass: loss, FC, pools, BN,

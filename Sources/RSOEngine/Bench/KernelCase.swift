@@ -82,6 +82,7 @@ public struct KernelCase: Sendable, Equatable {
         case im2colBLAS = "im2col_blas"
         case directAVX2 = "direct_avx2"
         case sampleLanesAVX2 = "sample_lanes_avx2"
+        case sampleLanesAVX512 = "sample_lanes_avx512"
         /// The AVX2-era weight gradient (row vectors), measured next to the engine's.
         case direct
         case ref
@@ -151,7 +152,7 @@ public struct KernelCase: Sendable, Equatable {
     public var suffix: String {
         switch variant {
         case .optimized: return family.optimizedSuffix
-        case .im2colBLAS, .directAVX2, .sampleLanesAVX2, .direct, .ref: return variant.rawValue
+        case .im2colBLAS, .directAVX2, .sampleLanesAVX2, .sampleLanesAVX512, .direct, .ref: return variant.rawValue
         }
     }
 

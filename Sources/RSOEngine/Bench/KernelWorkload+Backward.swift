@@ -16,13 +16,16 @@ extension KernelWorkload {
             let floats = ref ? 0 : Int(cs_conv2d_backward_input_scratch_floats(Int32(ci), Int32(co), Int32(cs), Int32(h),
                                                                                  Int32(w), Int32(k)))
             let scratch = (0..<scheduler.workers).map { _ in zerosF(floats) }
-            let lanes = kernelCase.variant == .sampleLanesAVX2
+            let variant = kernelCase.variant
             return { c, worker in
                 let dyc = dy + c * cs * co * h * w, dxc = dx + c * cs * ci * h * w
                 if ref {
                     cs_conv2d_backward_input_cnhw_f32__ref(dyc, wt, Int32(ci), Int32(co), Int32(n(c)), Int32(h), Int32(w),
                                                            Int32(k), dxc)
-                } else if lanes {
+                } else if variant == .sampleLanesAVX512 {
+                    cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx512(dyc, wt, Int32(ci), Int32(co), Int32(n(c)),
+                                                                           Int32(h), Int32(w), Int32(k), dxc, scratch[worker])
+                } else if variant == .sampleLanesAVX2 {
                     cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx2(dyc, wt, Int32(ci), Int32(co), Int32(n(c)),
                                                                          Int32(h), Int32(w), Int32(k), dxc, scratch[worker])
                 } else {
@@ -39,7 +42,7 @@ extension KernelWorkload {
             let floats: Int
             switch variant {
             case .im2colBLAS: floats = ci * k * k * convTile
-            case .optimized: floats = Int(cs_conv2d_backward_weight_sample_lanes_scratch_floats(Int32(ci), Int32(co), Int32(cs),
+            case .optimized, .sampleLanesAVX512: floats = Int(cs_conv2d_backward_weight_sample_lanes_scratch_floats(Int32(ci), Int32(co), Int32(cs),
                                                                                               Int32(h), Int32(w), Int32(k)))
             case .direct: floats = Int(cs_conv2d_backward_weight_direct_scratch_floats(Int32(ci), Int32(co), Int32(cs),
                                                                                      Int32(h), Int32(w), Int32(k)))
@@ -51,7 +54,7 @@ extension KernelWorkload {
                 let xc = x + c * cs * ci * h * w, dyc = dy + c * cs * co * h * w, dwc = dw + c * co * ci * k * k
                 let nc = Int32(n(c))
                 switch variant {
-                case .optimized:
+                case .optimized, .sampleLanesAVX512:
                     cs_conv2d_backward_weight_cnhw_f32__sample_lanes_avx512(xc, dyc, Int32(ci), Int32(co), nc, Int32(h),
                                                                             Int32(w), Int32(k), dwc, scratch[worker])
                 case .direct:

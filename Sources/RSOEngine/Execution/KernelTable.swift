@@ -13,6 +13,9 @@ public enum ConvKernel: Sendable, Equatable {
     case directAVX2
     /// 8 samples in the 8 lanes of a vector (conv_sample_lanes.c): no idle lanes on narrow rows.
     case sampleLanesAVX2
+    /// 16 samples per AVX-512 vector (conv_sample_lanes16.c), bit-identical to `sampleLanesAVX2`,
+    /// which it runs on CPUs without AVX-512F.
+    case sampleLanesAVX512
     case im2colBLAS(tile: Int)
 
     /// Floats of per-worker scratch the variant needs for one chunk of this shape.
@@ -26,6 +29,9 @@ public enum ConvKernel: Sendable, Equatable {
                                                                   Int32(kernel)))
         case .sampleLanesAVX2:
             return Int(cs_conv2d_cnhw_f32__sample_lanes_scratch_floats(
+                Int32(inChannels), Int32(outChannels), Int32(samples), Int32(height), Int32(width), Int32(kernel)))
+        case .sampleLanesAVX512:
+            return Int(cs_conv2d_cnhw_f32__sample_lanes16_scratch_floats(
                 Int32(inChannels), Int32(outChannels), Int32(samples), Int32(height), Int32(width), Int32(kernel)))
         case .im2colBLAS(let tile): return inChannels * kernel * kernel * tile
         }
@@ -42,6 +48,8 @@ public enum ConvKernel: Sendable, Equatable {
         case .directAVX2: cs_conv2d_cnhw_f32__direct_avx2(x, w, cin, cout, n, h, wd, k, y, sum, sumsq, scratch)
         case .sampleLanesAVX2:
             cs_conv2d_cnhw_f32__sample_lanes_avx2(x, w, cin, cout, n, h, wd, k, y, sum, sumsq, scratch)
+        case .sampleLanesAVX512:
+            cs_conv2d_cnhw_f32__sample_lanes_avx512(x, w, cin, cout, n, h, wd, k, y, sum, sumsq, scratch)
         case .im2colBLAS(let tile):
             cs_conv2d_cnhw_f32__im2col_blas(x, w, cin, cout, n, h, wd, k, y, sum, sumsq, scratch, tile)
         }
@@ -128,7 +136,7 @@ public struct KernelTable {
         switch set {
         case .optimized:
             conv3x3 = .directAVX2
-            conv3x3SampleLanes = .sampleLanesAVX2
+            conv3x3SampleLanes = .sampleLanesAVX512
             convOther = .im2colBLAS(tile: convTile)
             bnReluInfer = cs_bn_relu_infer_f32__affine_fma
             bnReluAvgpool2 = cs_bn_relu_avgpool2_cnhw_f32__affine_fma
@@ -174,8 +182,12 @@ public struct KernelTable {
     /// Where samples in lanes beat row vectors for a k×k conv or its input gradient (`rso bench
     /// roofline --family conv,conv_bwd_input`, docs/performance.md): 3×3 on rows of 8 or fewer
     /// pixels, or not a multiple of 8 (28, 14, 7: a row's last vector idles lanes). On full rows of
-    /// 16 and 32 the two measured within noise; __direct_avx2 keeps those.
+    /// 16 and 32 the two AVX2 kernels measured within noise; __direct_avx2 keeps those, unless the
+    /// CPU has AVX-512F: then the 16-lane kernel runs every 3×3 conv.
     public static func prefersSampleLanes(kernel: Int, width: Int) -> Bool {
-        kernel == 3 && (width <= 8 || width % 8 != 0)
+        kernel == 3 && (hasAVX512 || width <= 8 || width % 8 != 0)
     }
+
+    /// Whether this CPU runs the AVX-512 kernels (they fall back to AVX2 without it).
+    public static let hasAVX512 = cs_cpu_has_avx512f() != 0
 }

@@ -231,7 +231,7 @@ public final class BackwardPass {
             if ref {
                 cs_conv2d_backward_input_cnhw_f32__ref(dy, w, Cin, Cout, n, H, W, k, dx)
             } else if KernelTable.prefersSampleLanes(kernel: Int(k), width: Int(W)) {
-                cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx2(dy, w, Cin, Cout, n, H, W, k, dx, scratch[worker])
+                cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx512(dy, w, Cin, Cout, n, H, W, k, dx, scratch[worker])
             } else {
                 cs_conv2d_backward_input_cnhw_f32__direct_avx2(dy, w, Cin, Cout, n, H, W, k, dx, scratch[worker])
             }

@@ -29,7 +29,7 @@ final class KernelCaseBenchTests: XCTestCase {
             // Every conv layer of the network is a site of some conv case, with all three variants.
             for (_, spec) in net.convLayers {
                 let mine = cases.filter { $0.sites.contains(spec.name) }
-                XCTAssertEqual(Set(mine.map(\.variant)), [.im2colBLAS, .directAVX2, .sampleLanesAVX2, .ref], spec.name)
+                XCTAssertEqual(Set(mine.map(\.variant)), [.im2colBLAS, .directAVX2, .sampleLanesAVX2, .sampleLanesAVX512, .ref], spec.name)
                 for c in mine {
                     let n = 32
                     let expected = 2.0 * Double(spec.outChannels * spec.inChannels * 9 * n * spec.height * spec.width)
@@ -146,8 +146,8 @@ final class KernelCaseBenchTests: XCTestCase {
     func testFamilyFilterAndDeduplication() {
         let convs = KernelCase.cases(for: NetworkZoo.mnist6(), families: [.conv])
         XCTAssertTrue(convs.allSatisfy { $0.family == .conv })
-        // mnist6: conv1 (1→16 @28), conv2 (@28), conv3+conv4 (@14), conv5+conv6 (@7): 4 shapes × 4 variants.
-        XCTAssertEqual(convs.count, 16)
+        // mnist6: conv1 (1→16 @28), conv2 (@28), conv3+conv4 (@14), conv5+conv6 (@7): 4 shapes × 5 variants.
+        XCTAssertEqual(convs.count, 20)
         XCTAssertEqual(convs.first { $0.sites == ["conv5", "conv6"] }?.variant, .im2colBLAS)
     }
 

@@ -2,8 +2,9 @@ import CSupport
 import XCTest
 
 /// cs_conv2d_cnhw_f32__direct_avx2 and cs_conv2d_cnhw_f32__sample_lanes_avx2 (AVX2+FMA micro-kernels,
-/// chosen at run time, so debug builds test them too; machines without AVX2 get __ref itself),
-/// against __ref.
+/// chosen at run time, so debug builds test them too; machines without AVX2 get __ref itself) and
+/// cs_conv2d_cnhw_f32__sample_lanes_avx512 (AVX-512F at run time, else __sample_lanes_avx2), against
+/// __ref.
 final class ConvDirectKernelTests: XCTestCase {
     struct Shape: CustomStringConvertible {
         var cin, cout, n, h, w, k: Int
@@ -12,7 +13,7 @@ final class ConvDirectKernelTests: XCTestCase {
         var description: String { "Cin=\(cin) Cout=\(cout) n=\(n) \(h)×\(w) k=\(k)" }
     }
 
-    enum Variant: CaseIterable { case direct, sampleLanes }
+    enum Variant: CaseIterable { case direct, sampleLanes, sampleLanes16 }
 
     struct Result {
         var y: [Float]
@@ -35,15 +36,22 @@ final class ConvDirectKernelTests: XCTestCase {
     }
 
     private func scratchFloats(_ v: Variant, _ s: Shape) -> Int {
-        let size = v == .direct ? cs_conv2d_cnhw_f32__direct_scratch_floats
-                                : cs_conv2d_cnhw_f32__sample_lanes_scratch_floats
+        let size = switch v {
+        case .direct: cs_conv2d_cnhw_f32__direct_scratch_floats
+        case .sampleLanes: cs_conv2d_cnhw_f32__sample_lanes_scratch_floats
+        case .sampleLanes16: cs_conv2d_cnhw_f32__sample_lanes16_scratch_floats
+        }
         return Int(size(s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32))
     }
 
     private func call(_ v: Variant, _ s: Shape, _ x: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
                       _ y: UnsafeMutablePointer<Float>, _ sum: UnsafeMutablePointer<Double>?,
                       _ sumsq: UnsafeMutablePointer<Double>?, _ scratch: UnsafeMutablePointer<Float>?) {
-        let f = v == .direct ? cs_conv2d_cnhw_f32__direct_avx2 : cs_conv2d_cnhw_f32__sample_lanes_avx2
+        let f = switch v {
+        case .direct: cs_conv2d_cnhw_f32__direct_avx2
+        case .sampleLanes: cs_conv2d_cnhw_f32__sample_lanes_avx2
+        case .sampleLanes16: cs_conv2d_cnhw_f32__sample_lanes_avx512
+        }
         f(x, wt, s.cin.int32, s.cout.int32, s.n.int32, s.h.int32, s.w.int32, s.k.int32, y, sum, sumsq, scratch)
     }
 
@@ -220,17 +228,17 @@ final class ConvDirectKernelTests: XCTestCase {
         let channels = [1, 3, 16, 17], chunks = [1, 7, 8, 9, 16, 17, 32]
         for side in 1...30 {
             let cin = channels[side % 4], cout = channels[(side / 4) % 4], n = chunks[side % chunks.count]
-            check(Shape(cin: cin, cout: cout, n: n, h: side, w: side, k: 3), variants: [.sampleLanes], rng: &rng)
+            check(Shape(cin: cin, cout: cout, n: n, h: side, w: side, k: 3), variants: [.sampleLanes, .sampleLanes16], rng: &rng)
             if side % 2 == 1 {
                 check(Shape(cin: cout, cout: cin, n: chunks[(side + 3) % chunks.count], h: 31 - side, w: side, k: 3),
-                      variants: [.sampleLanes], rng: &rng)
+                      variants: [.sampleLanes, .sampleLanes16], rng: &rng)
             }
         }
         for cin in channels {
             for cout in channels {
                 for (side, n) in [(7, 9), (14, 1), (28, 2)] {
-                    check(Shape(cin: cin, cout: cout, n: n, h: side, w: side, k: 3), variants: [.sampleLanes],
-                          rng: &rng)
+                    check(Shape(cin: cin, cout: cout, n: n, h: side, w: side, k: 3),
+                          variants: [.sampleLanes, .sampleLanes16], rng: &rng)
                 }
             }
         }
@@ -245,6 +253,30 @@ final class ConvDirectKernelTests: XCTestCase {
                   Shape(cin: 3, cout: 16, n: 32, h: 28, w: 28, k: 3), Shape(cin: 5, cout: 6, n: 3, h: 5, w: 9, k: 1)] {
             let x = rng.floats(s.cin * s.p), wt = rng.floats(s.cout * s.kk)
             assertBitwiseEqual(run(.sampleLanes, s, x, wt).y, run(.direct, s, x, wt).y, "\(s)")
+        }
+    }
+
+    /// The 16-lane kernel does the AVX2 sample-lanes kernel's FMAs in the same order per output and
+    /// sums the statistics in its order (octet by octet, pixels in raster order): y, sum and sumsq
+    /// are bit-identical, so the engine's numbers do not depend on the CPU having AVX-512. Chunks
+    /// around the 16-sample group (1, 8, 9, 15, 16, 17, 31, 32, 33), the networks' planes, odd
+    /// channel counts (partial 4-channel blocks), k = 1, 3, 5 (the run-time-k micro-kernel).
+    func testSampleLanes16IsBitIdenticalToSampleLanes() {
+        var rng = KernelRNG(seed: 39)
+        let planes = [(28, 28), (14, 14), (7, 7), (32, 32), (8, 8), (3, 5), (1, 1)]
+        let chunks = [1, 8, 9, 15, 16, 17, 31, 32, 33]
+        for (i, (h, w)) in planes.enumerated() {
+            for (j, n) in chunks.enumerated() where (i + j) % 2 == 0 || h <= 8 {
+                for (cin, cout) in [(16, 16), (3, 17), (1, 5)] {
+                    let k = [3, 3, 1, 5][(i + j) % 4]
+                    let s = Shape(cin: cin, cout: cout, n: n, h: h, w: w, k: k)
+                    let x = rng.floats(s.cin * s.p), wt = rng.floats(s.cout * s.kk)
+                    let lanes8 = run(.sampleLanes, s, x, wt), lanes16 = run(.sampleLanes16, s, x, wt)
+                    assertBitwiseEqual(lanes16.y, lanes8.y, "y \(s)")
+                    XCTAssertEqual(lanes16.sum.map(\.bitPattern), lanes8.sum.map(\.bitPattern), "sum \(s)")
+                    XCTAssertEqual(lanes16.sumsq.map(\.bitPattern), lanes8.sumsq.map(\.bitPattern), "sumsq \(s)")
+                }
+            }
         }
     }
 

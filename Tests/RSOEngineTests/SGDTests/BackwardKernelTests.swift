@@ -199,7 +199,8 @@ final class BackwardKernelTests: XCTestCase {
                     // γ_{Cout·k²}·Σ|w·dy| + u·|exact| ≤ γ_{Cout·k² + 1}·Σ|w·dy|.
                     let absRef = refAbsInput(dy, wt, cin, cout, n, h, w, k)
                     for (name, f) in [("direct_avx2", cs_conv2d_backward_input_cnhw_f32__direct_avx2),
-                                      ("sample_lanes_avx2", cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx2)] {
+                                      ("sample_lanes_avx2", cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx2),
+                                      ("sample_lanes_avx512", cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx512)] {
                         var scratch = [Float](repeating: .nan, count: max(1, floats))
                         var opt = [Float](repeating: .nan, count: cin * plane)
                         f(dy, wt, cin.int32, cout.int32, n.int32, h.int32, w.int32, k.int32, &opt, &scratch)
