@@ -25,6 +25,13 @@ double cs_peak_fma_f32__avx2(long iters, float *sink);
 // build flags, so debug builds have it too).
 int cs_peak_fma_available(void);
 
+// The same with CS_PEAK_FMA512_CHAINS 16-wide chains: 2 · 16 · CS_PEAK_FMA512_CHAINS · iters
+// FLOPs (0 without AVX-512F: check cs_peak_fma512_available). On CPUs that have it this is the
+// roof of the engine's 16-lane kernels (conv_sample_lanes16.c, backward_weight_lanes.c).
+#define CS_PEAK_FMA512_CHAINS 16
+double cs_peak_fma_f32__avx512(long iters, float *sink);
+int cs_peak_fma512_available(void);
+
 // MARK: - Memory bandwidth (STREAM-style), elements [begin, end)
 // Triad a[i] = b[i] + s·c[i]. Bytes counted as STREAM does: 3 · 4 per element (two reads and
 // one write; the write-allocate read of a is not counted).

@@ -10,7 +10,8 @@ enum BenchTable {
         out.append("context: " + c.summaryLine)
         out.append("blas: \(c.blas)")
         if let p = r.peaks {
-            out.append(String(format: "peaks: FMA %.1f GFLOP/s 1 core, %.1f on %d (p10–p90 %.1f–%.1f) · stream triad %.1f GB/s 1 core, %.1f on %d · read %.1f / %.1f GB/s · arrays %.0f MiB",
+            let isa = p.fma_lanes == 16 ? "AVX-512" : "AVX2"
+            out.append("peaks: FMA (\(isa)) " + String(format: "%.1f GFLOP/s 1 core, %.1f on %d (p10–p90 %.1f–%.1f) · stream triad %.1f GB/s 1 core, %.1f on %d · read %.1f / %.1f GB/s · arrays %.0f MiB",
                               p.fma_gflops_1core.median, p.fma_gflops_all.median, p.workers, p.fma_gflops_all.low,
                               p.fma_gflops_all.high, p.stream_triad_gbs_1core.median, p.stream_triad_gbs_all.median,
                               p.workers, p.stream_read_gbs_1core.median, p.stream_read_gbs_all.median, p.stream_array_mib))

@@ -84,6 +84,8 @@ public struct BenchContext: Sendable, Codable, Equatable {
 public struct PeaksReport: Sendable, Codable, Equatable {
     public var workers: Int
     public var fma_available: Bool
+    /// Float lanes of the FMA loop behind the compute roof: 16 (AVX-512F) or 8 (AVX2).
+    public var fma_lanes: Int
     public var fma_gflops_1core: MachinePeaks.Rate
     public var fma_gflops_all: MachinePeaks.Rate
     public var stream_triad_gbs_1core: MachinePeaks.Rate
@@ -100,6 +102,7 @@ public struct PeaksReport: Sendable, Codable, Equatable {
     public init(_ p: MachinePeaks, threads: Int) {
         workers = p.workers
         fma_available = p.fmaAvailable
+        fma_lanes = p.fmaLanes
         fma_gflops_1core = p.fmaGflopsOneCore
         fma_gflops_all = p.fmaGflopsAllCores
         stream_triad_gbs_1core = p.triadGBsOneCore

@@ -127,7 +127,7 @@ public final class KernelWorkload {
             case .directAVX2: conv = .directAVX2
             case .sampleLanesAVX2: conv = .sampleLanesAVX2
             case .sampleLanesAVX512: conv = .sampleLanesAVX512
-            case .ref, .optimized, .direct: conv = table.conv(kernel: k, width: w)
+            case .ref, .optimized, .direct: conv = table.conv(kernel: k, width: w, inChannels: ci)
             }
             let scratchFloats = conv.scratchFloats(inChannels: ci, outChannels: co, samples: cs, height: h, width: w,
                                                    kernel: k)

@@ -6,7 +6,7 @@ import CSupport
 public struct MachinePeaks: Sendable, Codable, Equatable {
     /// How much work each measurement does.
     public struct Options: Sendable, Equatable {
-        /// FMA loop iterations per worker per repetition (192 FLOPs each).
+        /// FMA loop iterations per worker per repetition (192 FLOPs each, 512 with AVX-512).
         public var fmaIterations: Int
         /// Floats per stream array (three arrays: a, b, c), split over the workers.
         public var streamElements: Int
@@ -43,6 +43,9 @@ public struct MachinePeaks: Sendable, Codable, Equatable {
     /// Workers in the all-cores measurements.
     public var workers: Int
     public var fmaAvailable: Bool
+    /// Float lanes of the FMA loop that set the compute roof: 16 where the CPU has AVX-512F (the
+    /// widest the engine's kernels use there), else 8 (AVX2).
+    public var fmaLanes: Int = 8
     /// FMA GFLOP/s on one thread (the calling thread: worker 0) and on all workers together.
     public var fmaGflopsOneCore: Rate
     public var fmaGflopsAllCores: Rate
@@ -71,16 +74,19 @@ public struct MachinePeaks: Sendable, Codable, Equatable {
         let harness = BenchHarness(warmup: options.warmup, repetitions: options.repetitions)
         let workers = pool.workers
         let available = cs_peak_fma_available() != 0
+        let wide = cs_peak_fma512_available() != 0
+        let lanes = wide ? 16 : 8, chains = wide ? Int(CS_PEAK_FMA512_CHAINS) : Int(CS_PEAK_FMA_CHAINS)
+        let loop = wide ? cs_peak_fma_f32__avx512 : cs_peak_fma_f32__avx2
 
         // FMA: one loop per worker, concurrently; the time is the slowest worker's (the region's).
         let iters = options.fmaIterations
         let sinks = UnsafeMutablePointer<Float>.allocate(capacity: max(1, workers))
         sinks.initialize(repeating: 0, count: max(1, workers))
         defer { sinks.deallocate() }
-        let flopsPerLoop = !available ? 0 : 2.0 * 8.0 * Double(CS_PEAK_FMA_CHAINS) * Double(iters)
-        let fma1 = harness.measure { _ = cs_peak_fma_f32__avx2(iters, sinks) }
+        let flopsPerLoop = !available ? 0 : 2.0 * Double(lanes * chains) * Double(iters)
+        let fma1 = harness.measure { _ = loop(iters, sinks) }
         let fmaN = harness.measure {
-            pool.forEachChunk(workers) { c, _ in _ = cs_peak_fma_f32__avx2(iters, sinks + c) }
+            pool.forEachChunk(workers) { c, _ in _ = loop(iters, sinks + c) }
         }
 
         // Streams: each worker first-touches and then streams its own contiguous range.
@@ -115,7 +121,7 @@ public struct MachinePeaks: Sendable, Codable, Equatable {
         }
         let triadBytes = 12.0 * Double(n), readBytes = 4.0 * Double(n)
         return MachinePeaks(
-            workers: workers, fmaAvailable: available,
+            workers: workers, fmaAvailable: available, fmaLanes: lanes,
             fmaGflopsOneCore: Rate(work: flopsPerLoop / 1e9, stats: fma1),
             fmaGflopsAllCores: Rate(work: Double(workers) * flopsPerLoop / 1e9, stats: fmaN),
             triadGBsOneCore: Rate(work: triadBytes / 1e9, stats: triad1),

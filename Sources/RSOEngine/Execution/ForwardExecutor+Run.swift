@@ -118,8 +118,9 @@ extension ForwardExecutor {
                 sum!.update(repeating: 0, count: s.outChannels)
                 sq!.update(repeating: 0, count: s.outChannels)
             }
-            table.conv(kernel: s.kernel, width: s.width)(x, parameter(d, .weight, v), C, Int32(s.outChannels), n, H, W,
-                                         Int32(s.kernel), y, sum, sq, scratch: scratch[worker])
+            let conv = table.conv(kernel: s.kernel, width: s.width, inChannels: s.inChannels)
+            conv(x, parameter(d, .weight, v), C, Int32(s.outChannels), n, H, W, Int32(s.kernel), y, sum, sq,
+                 scratch: scratch[worker])
         case .batchNorm(let d, let relu):
             table.bnReluInfer(x, C, plane, parameter(d, .gamma, v), parameter(d, .beta, v), means[v][d],
                               variances[v][d], eps, relu ? 1 : 0, y)

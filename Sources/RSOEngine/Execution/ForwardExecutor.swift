@@ -140,7 +140,8 @@ public final class ForwardExecutor {
                 if case .conv(let c) = layer {
                     s1.append(zeros(maxChunks * c.outChannels)); s2.append(zeros(maxChunks * c.outChannels))
                     s3.append(zeros(c.outChannels)); s4.append(zeros(c.outChannels))
-                    maxScratch = max(maxScratch, table.conv(kernel: c.kernel, width: c.width).scratchFloats(
+                    let conv = table.conv(kernel: c.kernel, width: c.width, inChannels: c.inChannels)
+                    maxScratch = max(maxScratch, conv.scratchFloats(
                         inChannels: c.inChannels, outChannels: c.outChannels, samples: chunkSamples,
                         height: c.height, width: c.width, kernel: c.kernel))
                 } else {

@@ -105,6 +105,8 @@ public struct KernelTable {
     public let conv3x3: ConvKernel
     /// Conv with a 3×3 kernel on planes where row vectors would idle lanes (`prefersSampleLanes`).
     public let conv3x3SampleLanes: ConvKernel
+    /// Conv with a 3×3 kernel where 16-lane AVX-512 vectors pay off (`prefersWideLanes`).
+    public let conv3x3WideLanes: ConvKernel
     /// Conv with any other kernel size.
     public let convOther: ConvKernel
     public let bnReluInfer: BNReluInfer
@@ -136,7 +138,8 @@ public struct KernelTable {
         switch set {
         case .optimized:
             conv3x3 = .directAVX2
-            conv3x3SampleLanes = .sampleLanesAVX512
+            conv3x3SampleLanes = .sampleLanesAVX2
+            conv3x3WideLanes = .sampleLanesAVX512
             convOther = .im2colBLAS(tile: convTile)
             bnReluInfer = cs_bn_relu_infer_f32__affine_fma
             bnReluAvgpool2 = cs_bn_relu_avgpool2_cnhw_f32__affine_fma
@@ -155,6 +158,7 @@ public struct KernelTable {
         case .reference:
             conv3x3 = .reference
             conv3x3SampleLanes = .reference
+            conv3x3WideLanes = .reference
             convOther = .reference
             bnReluInfer = cs_bn_relu_infer_f32__ref
             bnReluAvgpool2 = cs_bn_relu_avgpool2_cnhw_f32__ref
@@ -173,19 +177,30 @@ public struct KernelTable {
         }
     }
 
-    /// The conv variant for kernel size `k` on planes `width` pixels wide.
+    /// The conv variant for kernel size `k` on `inChannels` planes `width` pixels wide.
     @inline(__always)
-    public func conv(kernel k: Int, width: Int) -> ConvKernel {
-        k != 3 ? convOther : (Self.prefersSampleLanes(kernel: k, width: width) ? conv3x3SampleLanes : conv3x3)
+    public func conv(kernel k: Int, width: Int, inChannels: Int) -> ConvKernel {
+        if k != 3 { return convOther }
+        if Self.prefersWideLanes(kernel: k, inChannels: inChannels) { return conv3x3WideLanes }
+        return Self.prefersSampleLanes(kernel: k, width: width) ? conv3x3SampleLanes : conv3x3
+    }
+
+    /// Where the 16-lane AVX-512 kernel runs a k×k conv or its input gradient: 3×3 with at least 4
+    /// input channels on CPUs with AVX-512F (1.4–1.7× the 8-lane kernel on mnist6's 16-channel
+    /// convs, `rso bench roofline --family conv,conv_bwd_input`). With one input channel (mnist6's
+    /// conv1) the conv is bound by moving samples in and out of the lanes, where the 8-lane
+    /// kernel's statistics, fused into its store, win (0.54 vs 0.72 ms per batch of 128). Both give
+    /// bit-identical outputs and statistics, so this choice changes no number.
+    public static func prefersWideLanes(kernel: Int, inChannels: Int) -> Bool {
+        kernel == 3 && inChannels >= 4 && hasAVX512
     }
 
     /// Where samples in lanes beat row vectors for a k×k conv or its input gradient (`rso bench
     /// roofline --family conv,conv_bwd_input`, docs/performance.md): 3×3 on rows of 8 or fewer
     /// pixels, or not a multiple of 8 (28, 14, 7: a row's last vector idles lanes). On full rows of
-    /// 16 and 32 the two AVX2 kernels measured within noise; __direct_avx2 keeps those, unless the
-    /// CPU has AVX-512F: then the 16-lane kernel runs every 3×3 conv.
+    /// 16 and 32 the two measured within noise; __direct_avx2 keeps those.
     public static func prefersSampleLanes(kernel: Int, width: Int) -> Bool {
-        kernel == 3 && (hasAVX512 || width <= 8 || width % 8 != 0)
+        kernel == 3 && (width <= 8 || width % 8 != 0)
     }
 
     /// Whether this CPU runs the AVX-512 kernels (they fall back to AVX2 without it).

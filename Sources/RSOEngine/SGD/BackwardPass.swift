@@ -230,8 +230,10 @@ public final class BackwardPass {
             let dx = gradientChunk(tensor: step.input, chunk: c)
             if ref {
                 cs_conv2d_backward_input_cnhw_f32__ref(dy, w, Cin, Cout, n, H, W, k, dx)
-            } else if KernelTable.prefersSampleLanes(kernel: Int(k), width: Int(W)) {
+            } else if KernelTable.prefersWideLanes(kernel: Int(k), inChannels: Int(Cout)) {  // dy's channels
                 cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx512(dy, w, Cin, Cout, n, H, W, k, dx, scratch[worker])
+            } else if KernelTable.prefersSampleLanes(kernel: Int(k), width: Int(W)) {
+                cs_conv2d_backward_input_cnhw_f32__sample_lanes_avx2(dy, w, Cin, Cout, n, H, W, k, dx, scratch[worker])
             } else {
                 cs_conv2d_backward_input_cnhw_f32__direct_avx2(dy, w, Cin, Cout, n, H, W, k, dx, scratch[worker])
             }
