@@ -13,12 +13,16 @@
 //   __tap_range  per output row, the valid column range of each tap is computed once, so the inner loops
 //          have no branches and vectorise under `omp simd` (floats with fmaf for the planes; double
 //          reductions for the statistics). Single-threaded, range-free: one chunk per call.
+// conv1ch_add's statistics follow conv1ch_lanes.h's order, which its AVX-512 twin (conv1ch_rows16.c)
+// follows too.
 // Error of __tap_range vs exact: shift_stats — double sums, ~L·2⁻⁵³ relative (different order than
 // __ref); shift_axpy — one fma, ≤ 2⁻²⁴·|y|; conv1ch_add — k² + 1 float roundings,
 // ≤ (k² + 1)·2⁻²⁴·(|z| + Σ|w·d|).
 #include <math.h>
 
 #include "csupport_incremental.h"
+
+#include "conv1ch_lanes.h"
 
 // Valid output columns [*lo, *hi) of tap column kx: 0 ≤ x + kx − p < W.
 static inline void tap_range(int W, int p, int kx, int *lo, int *hi) {
@@ -164,7 +168,7 @@ void cs_conv1ch_add_cnhw_f32__tap_range(const float *d, const float *w, int Cin,
         const float *wo = w + ((long)o * Cin + ci) * k * k;
         const float *zo = z + (long)o * P;
         float *yo = y + (long)o * P;
-        double s1 = 0.0, s2 = 0.0;
+        conv1ch_lanes stats = {{0.0}, {0.0}};
         for (int s = 0; s < n; s++)
             for (int r = 0; r < H; r++) {
                 const long row = ((long)s * H + r) * W;
@@ -183,15 +187,9 @@ void cs_conv1ch_add_cnhw_f32__tap_range(const float *d, const float *w, int Cin,
                         for (int c = a; c < b; c++) yr[c] = fmaf(wv, src[c], yr[c]);
                     }
                 }
-#pragma omp simd reduction(+ : s1, s2)
-                for (int c = 0; c < W; c++) {
-                    const double v = (double)yr[c];
-                    s1 += v;
-                    s2 += v * v;
-                }
+                for (int c0 = 0; c0 < W; c0 += CONV1CH_LANES) conv1ch_lanes_add(&stats, yr + c0, W - c0);
             }
-        if (sum) sum[o] += s1;
-        if (sumsq) sumsq[o] += s2;
+        conv1ch_lanes_finish(&stats, sum ? sum + o : NULL, sumsq ? sumsq + o : NULL);
     }
 }
 

@@ -33,6 +33,11 @@ void cs_conv1ch_add_cnhw_f32__ref(const float *d, const float *w, int Cin, int c
 void cs_conv1ch_add_cnhw_f32__tap_range(const float *d, const float *w, int Cin, int ci, int Cout, int n,
                                   int H, int W, int k, const float *z, float *y, double *sum,
                                   double *sumsq);
+// Rows of ≤ 16 columns in one AVX-512 vector (conv1ch_rows16.c); bit-identical to __tap_range,
+// which it runs without AVX-512F.
+void cs_conv1ch_add_cnhw_f32__rows_avx512(const float *d, const float *w, int Cin, int ci, int Cout, int n,
+                                          int H, int W, int k, const float *z, float *y, double *sum,
+                                          double *sumsq);
 
 // out[i] = a[i] − b[i] (the change of one plane). One correctly rounded float subtraction per
 // element, the same in any implementation: no variants, so no twin.

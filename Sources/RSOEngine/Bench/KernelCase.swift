@@ -62,7 +62,8 @@ public struct KernelCase: Sendable, Equatable {
             case .avgpool2, .globalAvgpool, .fc: return "simd_f32"
             case .residualAdd: return "flat_simd"
             case .softmaxXent: return "ref"  // no optimised variant (loss.c)
-            case .shiftStats, .shiftAxpy, .conv1chAdd: return "tap_range"
+            case .shiftStats, .shiftAxpy: return "tap_range"
+            case .conv1chAdd: return "rows_avx512"  // without AVX-512F: tap_range
             case .fcColumnAdd, .fcInputChange: return "unfused"
             case .shiftAxpyRows: return "tap_range"
             case .channelSums: return "simd"

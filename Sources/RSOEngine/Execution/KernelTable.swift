@@ -149,7 +149,7 @@ public struct KernelTable {
             residualAdd = cs_residual_add_cnhw_f32__flat_simd
             shiftStats = cs_shift_stats_cnhw_f32__tap_range
             shiftAxpy = cs_shift_axpy_cnhw_f32__tap_range
-            conv1chAdd = cs_conv1ch_add_cnhw_f32__tap_range
+            conv1chAdd = cs_conv1ch_add_cnhw_f32__rows_avx512
             fcColumnAdd = cs_fc_column_add_f32__unfused
             fcInputChange = cs_fc_input_change_f32__unfused
             im2col = cs_im2col_cnhw_f32__flat_copy

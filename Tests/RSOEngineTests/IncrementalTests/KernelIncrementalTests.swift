@@ -108,6 +108,32 @@ final class KernelIncrementalTests: XCTestCase {
         }
     }
 
+    /// conv1ch_add's AVX-512 rows (conv1ch_rows16.c) against __tap_range: y, sums and sums of
+    /// squares bit for bit (the same FMA chain per output, the statistics in conv1ch_lanes.h's
+    /// order), on every width 1…33 (one vector, a partial one, two, the 8-column halves) and the
+    /// networks' planes, k = 1, 3, 5, odd channel counts. Without AVX-512F it is __tap_range itself.
+    func testConv1chAddRows16IsBitIdenticalToTapRange() {
+        var rng = KernelRNG(seed: 75)
+        var shapes = (1...33).map { w in (n: 1 + w % 3, h: 1 + w % 5, w: w) }
+        shapes += [(3, 28, 28), (5, 14, 14), (9, 7, 7), (2, 32, 32), (4, 8, 8)]
+        for (i, (n, h, w)) in shapes.enumerated() {
+            let k = [3, 1, 5][i % 3]
+            let (cin, cout) = [(16, 16), (3, 5), (1, 17)][i % 3]
+            let ci = rng.int(cin), p = n * h * w
+            let wt = rng.floats(cout * cin * k * k, -0.5, 0.5), d = rng.floats(p), z = rng.floats(cout * p)
+            var rows = [Float](repeating: .nan, count: cout * p), taps = rows
+            var s1r = [Double](repeating: 0.25, count: cout), s2r = s1r, s1t = s1r, s2t = s1r
+            cs_conv1ch_add_cnhw_f32__rows_avx512(d, wt, cin.int32, ci.int32, cout.int32, n.int32, h.int32, w.int32,
+                                                 k.int32, z, &rows, &s1r, &s2r)
+            cs_conv1ch_add_cnhw_f32__tap_range(d, wt, cin.int32, ci.int32, cout.int32, n.int32, h.int32, w.int32,
+                                               k.int32, z, &taps, &s1t, &s2t)
+            let what = "n=\(n) H=\(h) W=\(w) k=\(k) Cin=\(cin) ci=\(ci) Cout=\(cout)"
+            assertBitwiseEqual(rows, taps, "y \(what)")
+            XCTAssertEqual(s1r.map(\.bitPattern), s1t.map(\.bitPattern), "sums \(what)")
+            XCTAssertEqual(s2r.map(\.bitPattern), s2t.map(\.bitPattern), "sums of squares \(what)")
+        }
+    }
+
     /// Closed-form BN statistics of channel o after w[o][i][ky][kx] += ±Δ vs recomputing the conv
     /// with the changed weight and its statistics directly (all in the engine's kernels).
     func testClosedFormStatisticsMatchDirectRecomputation() {
