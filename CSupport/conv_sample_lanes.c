@@ -32,6 +32,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "sample_lanes_common.h"
+
 #include "conv_dispatch.h"
 
 #define SL_R 4      // output channels per register block
@@ -151,36 +153,6 @@ AVX2_INLINE void sl_store_octet(const float *yt, int Cout, long P, int s0, int n
     }
 }
 
-// Prefetches the next octet's input (Cin runs of ns·H·W floats, n·H·W apart) into L2, a few lines
-// per pixel triple, so that its transposition does not wait on memory: streaming a batch through,
-// the transpositions stalled on cache misses (measured ~20% slower than on a cache-resident chunk).
-typedef struct {
-    const char *base;  // channel 0 of the next octet
-    long run, step;    // bytes per channel run, bytes from one channel to the next
-    long lines, per;   // cache lines still to prefetch, lines per call
-    long ci, off;      // the cursor
-} sl_prefetch;
-
-static sl_prefetch sl_prefetch_octet(const float *x, int Cin, int n, long HW, int s0, long triples) {
-    sl_prefetch p = {0};
-    if (s0 >= n) return p;
-    const int ns = n - s0 < SL_LANES ? n - s0 : SL_LANES;
-    p.base = (const char *)(x + (long)s0 * HW);
-    p.run = (long)ns * HW * (long)sizeof(float);
-    p.step = (long)n * HW * (long)sizeof(float);
-    p.lines = Cin * ((p.run + 63) / 64);
-    p.per = (p.lines + triples - 1) / triples;
-    return p;
-}
-
-AVX2_INLINE void sl_prefetch_some(sl_prefetch *p) {
-    for (long i = 0; i < p->per && p->lines > 0; i++, p->lines--) {
-        _mm_prefetch(p->base + p->ci * p->step + p->off, _MM_HINT_T1);
-        p->off += 64;
-        if (p->off >= p->run) { p->off = 0; p->ci++; }
-    }
-}
-
 typedef void (*sl_block_fn)(int k, const float *wp, int Cin, long cstride, long rowstride,
                             const float *const in[SL_V], float *out, long jstride);
 
@@ -246,12 +218,7 @@ static AVX2_FN void sample_lanes_avx2(const float *x, const float *w, int Cin, i
     const sl_block_fn block = k == 3 ? sl_block_k3_asm : sl_block_any_k;
 
     float *wp = scratch;  // wp[block][ci][t][r], zero past Cout
-    for (int co0 = 0; co0 < g.Coutr; co0 += SL_R)
-        for (int ci = 0; ci < Cin; ci++)
-            for (int t = 0; t < kk; t++)
-                for (int r = 0; r < SL_R; r++)
-                    wp[(((long)co0 * Cin + (long)ci * SL_R) * kk) + (long)t * SL_R + r] =
-                        co0 + r < Cout ? w[((long)(co0 + r) * Cin + ci) * kk + t] : 0.0f;
+    sample_lanes_pack_weights(w, Cin, Cout, g.Coutr, kk, SL_R, wp);
     float *xt = wp + (long)g.Coutr * Cin * kk;
     xt += (16 - ((uintptr_t)xt / sizeof(float)) % 16) % 16;  // 64-byte aligned
     float *yt = xt + (long)Cin * g.cstride;                  // yt[HWr][Coutr][8]
@@ -263,10 +230,11 @@ static AVX2_FN void sample_lanes_avx2(const float *x, const float *w, int Cin, i
     for (int s0 = 0; s0 < n; s0 += SL_LANES) {
         const int ns = n - s0 < SL_LANES ? n - s0 : SL_LANES;
         sl_load_octet(x, Cin, n, W, s0, ns, &g, xt);
-        sl_prefetch next = sl_prefetch_octet(x, Cin, n, g.HW, s0 + SL_LANES, g.HWr / SL_V);
+        sample_lanes_prefetch next =
+            sample_lanes_prefetch_group(x, Cin, n, g.HW, s0 + SL_LANES, SL_LANES, g.HWr / SL_V);
         long oy = 0, ox = 0;  // the pixel q0
         for (long q0 = 0; q0 < g.HWr; q0 += SL_V) {
-            sl_prefetch_some(&next);
+            sample_lanes_prefetch_some(&next);
             const float *in[SL_V];
             for (int j = 0; j < SL_V; j++) {
                 in[j] = q0 + j < g.HW ? xt + (oy * g.Wp + ox) * SL_LANES : xt;  // tap (0, 0)
@@ -279,12 +247,7 @@ static AVX2_FN void sample_lanes_avx2(const float *x, const float *w, int Cin, i
         }
         sl_store_octet(yt, Cout, P, s0, ns, &g, y, stats, acc);
     }
-    if (stats)
-        for (int co = 0; co < Cout; co++) {
-            const double *a = acc + 4 * co, *b = acc + 4 * (g.Coutr + co);
-            if (sum) sum[co] += (a[0] + a[1]) + (a[2] + a[3]);
-            if (sumsq) sumsq[co] += (b[0] + b[1]) + (b[2] + b[3]);
-        }
+    if (stats) sample_lanes_finish_stats(acc, Cout, g.Coutr, sum, sumsq);
 }
 
 #endif

@@ -9,7 +9,8 @@
 //
 // Loop nest, outermost first (as conv_sample_lanes.c, with 16 lanes):
 //   1. groups of 16 samples (the last may be partial, its missing lanes zero): transposed into
-//      xt[ci][Hp][Wp][16] (lanes16_load.h), whose pad zones are zeroed once per call.
+//      xt[ci][Hp][Wp][16] (lanes16_load.h), whose pad zones are zeroed once per call; the next
+//      group's input is prefetched into L2 while this one runs.
 //   2. pixel sextets q0 … q0+5 in raster order (past the end: dummies reading pixel 0, written to
 //      the padding rows of yt, never read).
 //   3. output-channel blocks of 4 (weights packed per call as wp[block][ci][ky·k + kx][r], zeros
@@ -28,6 +29,8 @@
 
 #include <stdint.h>
 #include <string.h>
+
+#include "sample_lanes_common.h"
 
 #include "lanes16_load.h"
 
@@ -155,12 +158,7 @@ static AVX512_FN void sample_lanes16(const float *x, const float *w, int Cin, in
     const int stats = (sum != NULL) || (sumsq != NULL);
 
     float *wp = scratch;  // wp[block][ci][t][r], zero past Cout
-    for (int co0 = 0; co0 < g.Coutr; co0 += SL16_R)
-        for (int ci = 0; ci < Cin; ci++)
-            for (int t = 0; t < kk; t++)
-                for (int r = 0; r < SL16_R; r++)
-                    wp[(((long)co0 * Cin + (long)ci * SL16_R) * kk) + (long)t * SL16_R + r] =
-                        co0 + r < Cout ? w[((long)(co0 + r) * Cin + ci) * kk + t] : 0.0f;
+    sample_lanes_pack_weights(w, Cin, Cout, g.Coutr, kk, SL16_R, wp);
     float *xt = wp + (long)g.Coutr * Cin * kk;
     xt += (16 - ((uintptr_t)xt / sizeof(float)) % 16) % 16;  // 64-byte aligned
     float *yt = xt + (long)Cin * g.cstride;                  // yt[HWr][Coutr][16]
@@ -172,8 +170,11 @@ static AVX512_FN void sample_lanes16(const float *x, const float *w, int Cin, in
     for (int s0 = 0; s0 < n; s0 += LANES16) {
         const int ns = n - s0 < LANES16 ? n - s0 : LANES16;
         lanes16_load_group(x + (long)s0 * g.HW, (long)n * g.HW, Cin, g.HW, W, ns, g.pad, g.Wp, g.cstride, xt);
+        sample_lanes_prefetch next =
+            sample_lanes_prefetch_group(x, Cin, n, g.HW, s0 + LANES16, LANES16, g.HWr / SL16_V);
         long oy = 0, ox = 0;  // the pixel q0
         for (long q0 = 0; q0 < g.HWr; q0 += SL16_V) {
+            sample_lanes_prefetch_some(&next);
             const float *in[SL16_V];
             for (int j = 0; j < SL16_V; j++) {
                 in[j] = q0 + j < g.HW ? xt + (oy * g.Wp + ox) * LANES16 : xt;  // tap (0, 0)
@@ -188,12 +189,7 @@ static AVX512_FN void sample_lanes16(const float *x, const float *w, int Cin, in
         }
         sl16_store_group(yt, Cout, P, s0, ns, &g, y, stats, acc);
     }
-    if (stats)
-        for (int co = 0; co < Cout; co++) {
-            const double *a = acc + 4 * co, *b = acc + 4 * (g.Coutr + co);
-            if (sum) sum[co] += (a[0] + a[1]) + (a[2] + a[3]);
-            if (sumsq) sumsq[co] += (b[0] + b[1]) + (b[2] + b[3]);
-        }
+    if (stats) sample_lanes_finish_stats(acc, Cout, g.Coutr, sum, sumsq);
 }
 #endif
 
