@@ -186,11 +186,13 @@ public struct KernelTable {
     }
 
     /// Where the 16-lane AVX-512 kernel runs a k×k conv or its input gradient: 3×3 with at least 4
-    /// input channels on CPUs with AVX-512F (1.4–1.7× the 8-lane kernel on mnist6's 16-channel
-    /// convs, `rso bench roofline --family conv,conv_bwd_input`). With one input channel (mnist6's
-    /// conv1) the conv is bound by moving samples in and out of the lanes, where the 8-lane
-    /// kernel's statistics, fused into its store, win (0.54 vs 0.72 ms per batch of 128). Both give
-    /// bit-identical outputs and statistics, so this choice changes no number.
+    /// input channels on CPUs with AVX-512F (1.2–1.5× the 8-lane kernel on mnist6's 16-channel
+    /// convs at batch 5000, `rso bench roofline --family conv,conv_bwd_input`). With one input
+    /// channel (mnist6's conv1) the conv is bound by moving samples in and out of the lanes, where
+    /// the 8-lane kernel's statistics, fused into its store, win (0.54 vs 0.72 ms per batch of 128).
+    /// The 16- and 8-lane kernels give bit-identical outputs and statistics; where the AVX2 choice
+    /// is `__direct_avx2` (rows of 16 or 32) the outputs are identical and the statistics' double
+    /// sums differ in order.
     public static func prefersWideLanes(kernel: Int, inChannels: Int) -> Bool {
         kernel == 3 && inChannels >= 4 && hasAVX512
     }
