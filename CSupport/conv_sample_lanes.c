@@ -129,13 +129,7 @@ AVX2_INLINE void sl_store_octet(const float *yt, int Cout, long P, int s0, int n
             __m256 r[8];
             for (int i = 0; i < m; i++) {
                 r[i] = _mm256_and_ps(_mm256_load_ps(src + (q + i) * qstride), valid);
-                if (stats) {
-                    const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(r[i]));
-                    const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(r[i], 1));
-                    s1 = _mm256_add_pd(s1, _mm256_add_pd(lo, hi));
-                    s2 = _mm256_fmadd_pd(lo, lo, s2);
-                    s2 = _mm256_fmadd_pd(hi, hi, s2);
-                }
+                if (stats) sample_lanes_stats_add(r[i], &s1, &s2);
             }
             if (m == 8) {
                 transpose8x8(r);

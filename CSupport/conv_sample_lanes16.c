@@ -112,12 +112,7 @@ AVX512_INLINE void sl16_octet_stats(const float *src, long HW, long qstride, int
     const __m256 valid = _mm256_loadu_ps((const float *)(lanes + 8 - ns));
     __m256d s1 = _mm256_loadu_pd(a1), s2 = _mm256_loadu_pd(a2);
     for (long q = 0; q < HW; q++) {
-        const __m256 r = _mm256_and_ps(_mm256_load_ps(src + q * qstride + lo), valid);
-        const __m256d l = _mm256_cvtps_pd(_mm256_castps256_ps128(r));
-        const __m256d h = _mm256_cvtps_pd(_mm256_extractf128_ps(r, 1));
-        s1 = _mm256_add_pd(s1, _mm256_add_pd(l, h));
-        s2 = _mm256_fmadd_pd(l, l, s2);
-        s2 = _mm256_fmadd_pd(h, h, s2);
+        sample_lanes_stats_add(_mm256_and_ps(_mm256_load_ps(src + q * qstride + lo), valid), &s1, &s2);
     }
     _mm256_storeu_pd(a1, s1);
     _mm256_storeu_pd(a2, s2);

@@ -15,6 +15,7 @@
 //     under the same target attribute) so it is bound by loads, not by the add latency. Release
 //     builds vectorise the triad (-O3 -mavx2); debug numbers mean nothing (measure release only).
 #include "csupport_peaks.h"
+#include "csupport_conv_sample_lanes.h"  // cs_cpu_has_avx512f
 
 #include <immintrin.h>
 
@@ -82,17 +83,9 @@ __attribute__((target("avx512f"))) static double fma_loop512(long iters, float *
 }
 #endif
 
-int cs_peak_fma512_available(void) {
-#if defined(__x86_64__)
-    return __builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
-}
-
 double cs_peak_fma_f32__avx512(long iters, float *sink) {
 #if defined(__x86_64__)
-    if (iters <= 0 || !cs_peak_fma512_available()) return 0.0;
+    if (iters <= 0 || !cs_cpu_has_avx512f()) return 0.0;
     return fma_loop512(iters, sink);
 #else
     (void)iters;

@@ -1,5 +1,5 @@
 // What the sample-lanes convs (conv_sample_lanes.c: 8 lanes; conv_sample_lanes16.c: 16) share:
-// the weight packing and the final reduction of the statistics' 4 double lanes (which must be the
+// the weight packing and the statistics' per-pixel step and final reduction (which must be the
 // same in both for their results to agree bit for bit), and the prefetch of the next group.
 #ifndef SAMPLE_LANES_COMMON_H
 #define SAMPLE_LANES_COMMON_H
@@ -59,4 +59,19 @@ static inline void sample_lanes_prefetch_some(sample_lanes_prefetch *p) {
         if (p->off >= p->run) { p->off = 0; p->ci++; }
     }
 }
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// Adds one pixel's 8 lanes r (invalid lanes already zeroed) to the 4-double-lane sum s1 and sum of
+// squares s2: the two 4-sample halves widened, added, then accumulated; the sums of squares by FMA.
+static inline __attribute__((always_inline, target("avx2,fma"))) void sample_lanes_stats_add(__m256 r, __m256d *s1,
+                                                                                              __m256d *s2) {
+    const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(r));
+    const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(r, 1));
+    *s1 = _mm256_add_pd(*s1, _mm256_add_pd(lo, hi));
+    *s2 = _mm256_fmadd_pd(lo, lo, *s2);
+    *s2 = _mm256_fmadd_pd(hi, hi, *s2);
+}
+#endif
 #endif

@@ -26,11 +26,10 @@ double cs_peak_fma_f32__avx2(long iters, float *sink);
 int cs_peak_fma_available(void);
 
 // The same with CS_PEAK_FMA512_CHAINS 16-wide chains: 2 · 16 · CS_PEAK_FMA512_CHAINS · iters
-// FLOPs (0 without AVX-512F: check cs_peak_fma512_available). On CPUs that have it this is the
+// FLOPs (0 without AVX-512F: check cs_cpu_has_avx512f). On CPUs that have it this is the
 // roof of the engine's 16-lane kernels (conv_sample_lanes16.c, backward_weight_lanes.c).
 #define CS_PEAK_FMA512_CHAINS 16
 double cs_peak_fma_f32__avx512(long iters, float *sink);
-int cs_peak_fma512_available(void);
 
 // MARK: - Memory bandwidth (STREAM-style), elements [begin, end)
 // Triad a[i] = b[i] + s·c[i]. Bytes counted as STREAM does: 3 · 4 per element (two reads and

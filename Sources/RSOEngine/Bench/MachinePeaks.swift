@@ -74,7 +74,7 @@ public struct MachinePeaks: Sendable, Codable, Equatable {
         let harness = BenchHarness(warmup: options.warmup, repetitions: options.repetitions)
         let workers = pool.workers
         let available = cs_peak_fma_available() != 0
-        let wide = cs_peak_fma512_available() != 0
+        let wide = KernelTable.hasAVX512
         let lanes = wide ? 16 : 8, chains = wide ? Int(CS_PEAK_FMA512_CHAINS) : Int(CS_PEAK_FMA_CHAINS)
         let loop = wide ? cs_peak_fma_f32__avx512 : cs_peak_fma_f32__avx2
 
