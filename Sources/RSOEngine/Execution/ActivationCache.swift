@@ -84,15 +84,16 @@ public final class ActivationCache {
     }
 
     /// Gathers `indices` into the executor's live tensors and labels; then
-    /// `executor.run(from: startStep, bn: .batch)` evaluates the trial from layer d.
-    public func load(into executor: ForwardExecutor, indices: UnsafeBufferPointer<Int32>) {
+    /// `executor.run(from: startStep, bn: .batch)` evaluates the trial from layer d. The live tensor
+    /// `deferred` is left out: its channels are gathered on demand (`loadChannel`).
+    public func load(into executor: ForwardExecutor, indices: UnsafeBufferPointer<Int32>, deferring deferred: Int? = nil) {
         executor.setBatchSize(indices.count)
         let scheduler = executor.scheduler
         scheduler.forEachChunk(executor.chunkCount) { c, worker in
             let n = executor.samples(inChunk: c)
             let lo = c * executor.chunkSamples
             let source = storage[scheduler.replica(ofWorker: worker)]
-            for (k, t) in tensors.enumerated() {
+            for (k, t) in tensors.enumerated() where t != deferred {
                 let per = plan.tensors[t].elementsPerSample
                 Self.copySamples(plan.tensors[t], n: n, chunk: executor.chunkBase(tensor: t, chunk: c),
                             sample: { source[k] + Int(indices[lo + $0]) * per }, toChunk: true)
@@ -100,6 +101,20 @@ public final class ActivationCache {
             dataset.gatherLabels(indices: UnsafeBufferPointer(rebasing: indices[lo..<(lo + n)]),
                                  into: executor.labelBase(chunk: c))
         }
+    }
+
+    /// Gathers channel `ch` of live tensor `t` (a channel plane per sample) for chunk `c` of the
+    /// batch `indices`, from `worker`'s replica: a deferred tensor, one channel at a time.
+    public func loadChannel(_ ch: Int, of t: Int, into executor: ForwardExecutor, indices: UnsafeBufferPointer<Int32>,
+                            chunk c: Int, worker: Int) {
+        let shape = plan.tensors[t]
+        precondition(!shape.flat && ch < shape.channels, "channel \(ch) of tensor \(t)")
+        guard let k = tensors.firstIndex(of: t) else { preconditionFailure("tensor \(t) is not cached") }
+        let per = shape.elementsPerSample, plane = shape.height * shape.width
+        let n = executor.samples(inChunk: c), lo = c * executor.chunkSamples
+        let source = storage[executor.scheduler.replica(ofWorker: worker)][k] + ch * plane
+        let chunk = executor.chunkBase(tensor: t, chunk: c) + ch * n * plane
+        for j in 0..<n { (chunk + j * plane).update(from: source + Int(indices[lo + j]) * per, count: plane) }
     }
 
     private func copyOut(_ executor: ForwardExecutor, firstSample: Int) {

@@ -67,7 +67,8 @@ public final class ForwardExecutor {
     /// Chunks of a full-capacity batch: the stride of per-variant chunk arrays.
     public let maxChunks: Int
 
-    let buffers: [UnsafeMutablePointer<Float>]
+    /// W's (variant 0's) activations; `adoptVariantBuffers` swaps some with a variant's.
+    var buffers: [UnsafeMutablePointer<Float>]
     /// [variant][tensor], variant 0 unused; allocated on first need.
     var variantBuffers: [[UnsafeMutablePointer<Float>?]]
     /// Step that produces each tensor (−1: the input).
@@ -246,6 +247,18 @@ public final class ForwardExecutor {
     /// Chunk `c` of variant `v`'s buffer of tensor `t` (allocated by `variantBuffer` first).
     public func variantChunkBase(tensor t: Int, chunk c: Int, variant v: Int) -> UnsafeMutablePointer<Float> {
         variantBuffers[v][t]! + c * chunkSamples * plan.tensors[t].elementsPerSample
+    }
+
+    /// Variant `v`'s buffers of `tensors` become W's and W's become the variant's: an accepted
+    /// trial's activations are adopted by swapping storage, not copied (batch reuse). Both hold
+    /// `capacity` samples, and chunk c of each was written by the worker of chunk c.
+    public func adoptVariantBuffers(_ tensors: [Int], variant v: Int) {
+        precondition(v > 0 && v < maxVariants)
+        for t in tensors {
+            guard let mine = variantBuffers[v][t] else { preconditionFailure("variant \(v) has no buffer of tensor \(t)") }
+            variantBuffers[v][t] = buffers[t]
+            buffers[t] = mine
+        }
     }
 
     /// Variant copies of the tensors a run from `start` produces (allocated once per tensor).

@@ -32,6 +32,9 @@ public final class OutputCache {
     public let input: Input
     /// Layer d's conv/FC input tensor (the rows a patch reads).
     public let inputTensor: Int
+    /// Layer d's input gathered by channel (a conv layer fed by the input cache whose input W's run
+    /// from `startStep` does not read): `load` resets it.
+    public let deferredInput: DeferredInputChannels?
     /// Accepted changes patched in since the build (the drift bound grows with it).
     public private(set) var patches = 0
     /// False when `stop` cut the build short: the cache must then be discarded.
@@ -62,6 +65,15 @@ public final class OutputCache {
         case .images(let data): count = data.count
         }
         perSample = plan.tensors[tensor].elementsPerSample
+        // Deferred only where W's run from `startStep` does not read it (a residual block's first
+        // conv shares its input with the skip).
+        let inShape = plan.tensors[inputTensor]
+        if case .cache(let c) = input, !inShape.flat, !plan.liveTensors(at: startStep).contains(inputTensor) {
+            deferredInput = DeferredInputChannels(cache: c, tensor: inputTensor, channels: inShape.channels,
+                                                  capacity: executor.capacity)
+        } else {
+            deferredInput = nil
+        }
         rows = .allocate(capacity: count * perSample)
         let indices = UnsafeMutableBufferPointer<Int32>.allocate(capacity: executor.capacity)
         defer { indices.deallocate() }
@@ -101,9 +113,11 @@ public final class OutputCache {
     /// Gathers the rows of `indices` into the executor's copy of the cached tensor; for a conv, with
     /// the per-chunk BN sums of the gathered rows and the batch statistics of layer d (what the conv
     /// would have produced). Layer d's input rows and the labels must already be loaded (the
-    /// input cache's `load`, or the images); then `executor.run(from: startStep)` runs W.
+    /// input cache's `load`, or the images; with `deferredInput`, its tensor deferred); then
+    /// `executor.run(from: startStep)` runs W.
     public func load(into executor: ForwardExecutor, indices: UnsafeBufferPointer<Int32>) {
         precondition(executor.batchSize == indices.count, "load layer d's inputs of the batch first")
+        deferredInput?.reset(batch: indices)
         let shape = plan.tensors[tensor]
         let conv = !shape.flat
         executor.scheduler.forEachChunk(executor.chunkCount) { c, _ in

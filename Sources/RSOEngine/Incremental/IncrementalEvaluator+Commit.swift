@@ -3,8 +3,8 @@ extension IncrementalEvaluator {
     /// The last trial's variant `v` (`TrialVariant.plus` or `.minus`) was accepted and the
     /// parameter now holds its value: make the executor's W buffers and BN statistics those of the
     /// new W, so the next trial on the same batch starts from them (`--batch-reuse`). Only what the
-    /// trial changed is written: channel o along the route, then (after a transition) the
-    /// variant's tensors of the tail.
+    /// trial changed is written: channel o along the route; after a transition the variant's
+    /// tensors of the tail are adopted whole (their buffers swapped, not copied).
     public func commit(variant v: Int) {
         precondition(Self.variants.contains(v), "commit of variant \(v): expected W+Δ or W−Δ")
         let d = lastLayer
@@ -28,13 +28,8 @@ extension IncrementalEvaluator {
             let tail = tails[d]
             executor.scheduler.forEachChunk(executor.chunkCount) { c, worker in
                 routeChunk(r, chunk: c, worker: worker, variant: v, channel: o, weight: weight, commit: true)
-                let n = executor.samples(inChunk: c)
-                for t in tail {
-                    executor.chunkBase(tensor: t, chunk: c).update(
-                        from: executor.variantChunkBase(tensor: t, chunk: c, variant: v),
-                        count: n * plan.tensors[t].elementsPerSample)
-                }
             }
+            executor.adoptVariantBuffers(tail, variant: v)
             // BN statistics: channel o of layer d in closed form (the values the trial used), per
             // chunk too; every BN of the tail from the variant.
             if weight != nil {

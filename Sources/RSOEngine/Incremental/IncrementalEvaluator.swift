@@ -45,7 +45,7 @@ public final class IncrementalEvaluator {
     /// [variant][chunk] loss sums.
     let chunkLoss: UnsafeMutablePointer<Double>
     /// Per conv layer: the transition layer as `runVariants`' preset list, and the tensors a commit
-    /// copies from the accepted variant (built once: no allocation per trial).
+    /// adopts from the accepted variant (built once: no allocation per trial).
     var presets: [[Int]] = []
     var tails: [[Int]] = []
 
@@ -55,6 +55,10 @@ public final class IncrementalEvaluator {
     var betas: [Float] = [0, 0, 0]
     var means: [Double] = [0, 0, 0]
     var variances: [Double] = [0, 0, 0]
+    /// Layer d's input gathered by channel (the output cache's, set by the trainer with each batch):
+    /// a conv-weight trial gathers its input channel first when the batch does not have it yet.
+    /// Weak: the output cache owns it, and it goes with the cache at the end of the layer's visit.
+    public weak var deferredInput: DeferredInputChannels?
     /// What `commit` needs of the last trial.
     var lastLayer = -1
     var lastKind = ParameterKind.weight
@@ -100,7 +104,8 @@ public final class IncrementalEvaluator {
                     tail.append(plan.steps[s].output)
                 }
             }
-            tails.append(tail)
+            var seen = Set<Int>()  // a commit swaps each tensor's buffers once
+            tails.append(tail.filter { seen.insert($0).inserted })
         }
         // Variant buffers the transitions write, allocated now rather than in the trial loop.
         for r in cost.routes.compactMap({ $0 }) {
@@ -196,8 +201,11 @@ public final class IncrementalEvaluator {
     private func convTrial(_ r: IncrementalRoute, spec: ConvLayerSpec, o: Int, input i: Int, ky: Int, kx: Int) -> (Double, Double) {
         let shape = plan.tensors[r.preBN]
         let H = shape.height, W = shape.width
-        // Pass 1: ΣS, Σz·S, ΣS² per chunk (shared by both signs).
-        executor.scheduler.forEachChunk(executor.chunkCount) { c, _ in
+        // Pass 1: ΣS, Σz·S, ΣS² per chunk (shared by both signs), after gathering input channel i
+        // when it is deferred and not loaded yet.
+        let gather = deferredInput.flatMap { $0.tensor == r.input && !$0.isLoaded(channel: i) ? $0 : nil }
+        executor.scheduler.forEachChunk(executor.chunkCount) { c, worker in
+            gather?.gather(channel: i, chunk: c, worker: worker, into: executor)
             let n = executor.samples(inChunk: c)
             let L = n * H * W
             let out = shiftSums + 3 * c
@@ -206,6 +214,7 @@ public final class IncrementalEvaluator {
             let z = executor.chunkBase(tensor: r.preBN, chunk: c) + o * L
             table.shiftStats(x, z, Int32(n), Int32(H), Int32(W), Int32(spec.kernel), Int32(ky), Int32(kx), out)
         }
+        gather?.markLoaded(channel: i)
         // Closed-form statistics of channel o for both signs, from the batch totals.
         executor.reduction.sum(shiftSums, chunks: executor.chunkCount, stride: 3, width: 3, into: shiftTotals)
         let sS = shiftTotals[0], sZS = shiftTotals[1], sSS = shiftTotals[2]

@@ -15,7 +15,8 @@ extension Trainer {
         let idx = UnsafeBufferPointer(batchIndices)
         var start = 0
         if cachedLayer, let cache {
-            cache.load(into: executor, indices: idx)
+            // With the output cache, layer d's input is gathered by channel as trials need it.
+            cache.load(into: executor, indices: idx, deferring: outputCache?.deferredInput?.tensor)
             start = cache.startStep
         } else {
             executor.loadInput(from: train, indices: idx)
@@ -24,6 +25,7 @@ extension Trainer {
             outputCache.load(into: executor, indices: idx)
             start = outputCache.startStep
         }
+        if cachedLayer, let deferred = outputCache?.deferredInput { incremental.deferredInput = deferred }
         return start
     }
 
