@@ -118,6 +118,12 @@ const char *cs_blas_config(void);
 int cs_blas_get_threads(void);
 void cs_blas_set_threads(int threads);
 
+// Buffers of `count` floats for batch-wide activations and caches: 2 MB aligned and advised as
+// transparent huge pages when at least 2 MB (huge_pages.c). NULL when out of memory. Free with
+// cs_free_floats_huge.
+float *cs_alloc_floats_huge(long count);
+void cs_free_floats_huge(float *p);
+
 // MARK: - Topology (hwloc)
 typedef struct {
     int packages;

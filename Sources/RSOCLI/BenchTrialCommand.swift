@@ -23,6 +23,8 @@ struct BenchTrialCommand: ParsableCommand {
     var batchReuse: Int = 1
     @Option(name: .long, help: "Samples of the synthetic training set the caches are built over (default: --batch). With --cache output each accepted trial patches every cached sample: give the real set's size (60000 for MNIST, 50000 for CIFAR-10) to time what a real run pays.")
     var trainSamples: Int?
+    @Option(name: .long, help: "Time only these layers, comma-separated (e.g. conv2,conv3); the projected cycle then covers them alone.")
+    var layers: String?
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
@@ -36,9 +38,19 @@ struct BenchTrialCommand: ParsableCommand {
         if let t = trainSamples, t < batch {
             throw ValidationError("--train-samples must be at least --batch (\(batch)), got \(t)")
         }
+        if let names = onlyLayers {
+            let known = Set(net.spec.layers.map(\.name))
+            if let bad = names.first(where: { !known.contains($0) }) {
+                throw ValidationError("--layers: \(net.rawValue) has no layer '\(bad)' (it has \(net.spec.layers.map(\.name).joined(separator: ", ")))")
+            }
+        }
         if cache == .output && evaluation != .incremental {
             throw ValidationError("--cache output times incremental trials only (--trial-eval incremental), got --trial-eval \(evaluation.rawValue)")
         }
+    }
+
+    var onlyLayers: Set<String>? {
+        layers.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
     }
 
     /// Defaults to what training runs.
@@ -61,9 +73,9 @@ struct BenchTrialCommand: ParsableCommand {
         var incremental: [TrialBenchmark.Result] = []
         for cached in modes {
             for path in paths {
-                if !json { print("\(net.rawValue), batch \(batch), \(ranksDescription(group))\(threads.describe(scheduler)), cache \(output ? "output" : cached ? "input" : "off"), trial eval \(path.rawValue), batch reuse \(batchReuse), training set \(trainSamples ?? batch), \(trials) timed steps per layer, commit \(BenchContext.gitCommit() ?? "unknown")") }
+                if !json { print("\(net.rawValue), batch \(batch), \(ranksDescription(group))\(threads.describe(scheduler)), cache \(output ? "output" : cached ? "input" : "off"), trial eval \(path.rawValue), batch reuse \(batchReuse), training set \(trainSamples ?? batch), \(trials) timed steps per layer\(layers.map { " (layers \($0) only)" } ?? ""), commit \(BenchContext.gitCommit() ?? "unknown")") }
                 let r = try TrialBenchmark.run(network: net.spec, batch: batch, cache: cached, outputCache: output,
-                                               trainSamples: trainSamples, trials: trials, scheduler: scheduler,
+                                               trainSamples: trainSamples, trials: trials, only: onlyLayers, scheduler: scheduler,
                                                evaluation: path, batchReuse: batchReuse, group: group,
                                                progress: { if !json { print("  " + $0) } })
                 if path == paths[0] { results.append(r) } else { incremental.append(r) }

@@ -31,7 +31,7 @@ public final class ActivationCache {
         self.dataset = dataset
         let plan = executor.plan
         let sizes = tensors.map { dataset.count * plan.tensors[$0].elementsPerSample }
-        storage = [sizes.map { UnsafeMutablePointer<Float>.allocate(capacity: $0) }]
+        storage = [sizes.map { LargeBuffer.floats($0) }]
         var start = 0
         while start < dataset.count {
             if stop?.isRequested == true { isComplete = false; return }
@@ -51,7 +51,7 @@ public final class ActivationCache {
         if scheduler.replicas > 1 { replicate(sizes, scheduler) }
     }
 
-    deinit { storage.joined().forEach { $0.deallocate() } }
+    deinit { storage.joined().forEach { LargeBuffer.free($0) } }
 
     /// Bytes of one replica.
     public var bytes: Int {
@@ -68,7 +68,7 @@ public final class ActivationCache {
     /// Staging copy → one replica per node, each copied by that node's workers (first touch).
     private func replicate(_ sizes: [Int], _ scheduler: ChunkScheduler) {
         let staging = storage[0]
-        let replicas = (0..<scheduler.replicas).map { _ in sizes.map { UnsafeMutablePointer<Float>.allocate(capacity: $0) } }
+        let replicas = (0..<scheduler.replicas).map { _ in sizes.map { LargeBuffer.floats($0) } }
         let workers = scheduler.workers
         scheduler.forEachWorker { worker in
             let r = scheduler.replica(ofWorker: worker)
@@ -79,7 +79,7 @@ public final class ActivationCache {
                 (replicas[r][i] + lo).update(from: staging[i] + lo, count: hi - lo)
             }
         }
-        staging.forEach { $0.deallocate() }
+        staging.forEach { LargeBuffer.free($0) }
         storage = replicas
     }
 

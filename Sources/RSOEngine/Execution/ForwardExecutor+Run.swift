@@ -25,15 +25,21 @@ extension ForwardExecutor {
     /// Runs variants 1..<variants (not variant 0) from `startStep` to the loss, with batch
     /// statistics. Tensors in `variantInputs` are read from the variants' own buffers (the caller
     /// filled them); the BN statistics of the layers in `presetStatistics` are the caller's
-    /// (`statisticsStorage`), every other BN from `startStep` on is computed by the run.
+    /// (`statisticsStorage`), every other BN from `startStep` on is computed by the run. The
+    /// variants' copies of `plan.chunkLocalTensors` are not written (only their losses are read).
     public func runVariants(from startStep: Int, variants: Int, variantInputs: [Int],
                             presetStatistics: [Int]) -> [BatchResult] {
         precondition(variants >= 2)
         for t in variantInputs {
             precondition(variantBuffers[1][t] != nil, "variant input \(t) not prepared")
+            precondition(!chunkLocal[t], "variant input \(t) is chunk-local")
             variantInput[t] = true
         }
-        defer { for t in variantInputs { variantInput[t] = false } }
+        chunkLocalActive = true
+        defer {
+            for t in variantInputs { variantInput[t] = false }
+            chunkLocalActive = false
+        }
         return runCore(from: startStep, to: nil, bn: .batch, collectStatistics: false, variants: variants,
                        firstVariant: 1, presetStatistics: presetStatistics)
     }
@@ -104,8 +110,9 @@ extension ForwardExecutor {
     private func runStep(_ step: ForwardPlan.Step, chunk c: Int, variant v: Int, worker: Int, collectStats: Bool) {
         let n = Int32(samples(inChunk: c))
         let shape = plan.tensors[step.input]
-        let x = base(step.input, c, v)
-        let y = base(step.output, c, v)
+        let local = chunkLocalActive && v > 0
+        let x = local && chunkLocal[step.input] ? chunkLocalScratch[worker] : base(step.input, c, v)
+        let y = local && chunkLocal[step.output] ? chunkLocalScratch[worker] : base(step.output, c, v)
         let C = Int32(shape.channels), H = Int32(shape.height), W = Int32(shape.width)
         let plane = Int(n) * shape.height * shape.width
         switch step.kind {

@@ -84,6 +84,12 @@ public final class ForwardExecutor {
     let chunkCorrect: UnsafeMutablePointer<Double>
     /// Per worker, conv scratch.
     let scratch: [UnsafeMutablePointer<Float>]
+    /// `plan.chunkLocalTensors`, and per worker one chunk of the largest of them: in `runVariants`
+    /// the variants write those BN outputs here, where the next conv reads them while they are in
+    /// cache, instead of sending them to memory (nothing reads a variant's copy afterwards).
+    let chunkLocal: [Bool]
+    let chunkLocalScratch: [UnsafeMutablePointer<Float>]
+    var chunkLocalActive = false
     /// Batch totals of one BN's sums (sum then sum of squares), reused.
     let statsTotal: UnsafeMutablePointer<Double>
     /// Per-variant parameter copies [variant][layer·4 + kind] and whether each is active.
@@ -120,7 +126,7 @@ public final class ForwardExecutor {
         // Activation buffers are written before they are read; not zero-filling them leaves the
         // pages to be first touched by the worker that owns each chunk (NUMA placement).
         buffers = plan.tensors.map { shape in
-            UnsafeMutablePointer<Float>.allocate(capacity: capacity * shape.elementsPerSample)
+            LargeBuffer.floats(capacity * shape.elementsPerSample)
         }
         variantBuffers = Array(repeating: Array(repeating: nil, count: plan.tensors.count), count: variants)
         var producer = Array(repeating: -1, count: plan.tensors.count)
@@ -158,6 +164,10 @@ public final class ForwardExecutor {
         chunkLoss = .allocate(capacity: maxChunks * variants)
         chunkCorrect = .allocate(capacity: maxChunks * variants)
         scratch = (0..<scheduler.workers).map { _ in .allocate(capacity: maxScratch) }
+        let local = plan.chunkLocalTensors
+        chunkLocal = local
+        let localFloats = plan.tensors.indices.filter { local[$0] }.map { plan.tensors[$0].elementsPerSample }.max() ?? 0
+        chunkLocalScratch = (0..<scheduler.workers).map { _ in .allocate(capacity: max(1, localFloats * chunkSamples)) }
         let slots = parameters.network.layers.count * 4
         overrides = Array(repeating: Array(repeating: nil, count: slots), count: variants)
         overrideActive = Array(repeating: Array(repeating: false, count: slots), count: variants)
@@ -165,14 +175,15 @@ public final class ForwardExecutor {
     }
 
     deinit {
-        buffers.forEach { $0.deallocate() }
-        variantBuffers.joined().forEach { $0?.deallocate() }
+        buffers.forEach { LargeBuffer.free($0) }
+        variantBuffers.joined().forEach { LargeBuffer.free($0) }
         labels.deallocate()
         for p in (chunkSums + chunkSumSqs + means + variances).joined() { p?.deallocate() }
         chunkLoss.deallocate()
         chunkCorrect.deallocate()
         statsTotal.deallocate()
         scratch.forEach { $0.deallocate() }
+        chunkLocalScratch.forEach { $0.deallocate() }
     }
 
     /// Bytes held by activation buffers, variant copies included.
@@ -239,7 +250,7 @@ public final class ForwardExecutor {
     public func variantBuffer(tensor t: Int, variant v: Int) -> UnsafeMutablePointer<Float> {
         precondition(v > 0 && v < maxVariants)
         if variantBuffers[v][t] == nil {
-            variantBuffers[v][t] = .allocate(capacity: capacity * plan.tensors[t].elementsPerSample)
+            variantBuffers[v][t] = LargeBuffer.floats(capacity * plan.tensors[t].elementsPerSample)
         }
         return variantBuffers[v][t]!
     }
@@ -265,7 +276,7 @@ public final class ForwardExecutor {
     func allocateVariantOutputs(_ variants: Int, from start: Int) {
         for v in 1..<variants {
             for t in plan.tensors.indices where producer[t] >= start && variantBuffers[v][t] == nil {
-                variantBuffers[v][t] = .allocate(capacity: capacity * plan.tensors[t].elementsPerSample)
+                variantBuffers[v][t] = LargeBuffer.floats(capacity * plan.tensors[t].elementsPerSample)
             }
         }
     }

@@ -141,6 +141,24 @@ public struct ForwardPlan: Sendable {
     /// it — the layer's BN, or past the FC (only the loss runs).
     public func outputCacheStep(layer d: Int) -> Int { layerStep[d] + 1 }
 
+    /// Tensors that can live in per-worker scratch for the length of one chunk's stage: BN outputs
+    /// read by nothing but the conv right after them (not a residual shortcut, not an FC input).
+    /// A run whose results are read back only at the loss need not write them to the batch.
+    public var chunkLocalTensors: [Bool] {
+        var local = Array(repeating: false, count: tensors.count)
+        for (s, step) in steps.enumerated() where s + 1 < steps.count {
+            guard Self.normalizedLayer(step.kind) != nil, step.output != step.input,
+                  case .conv = steps[s + 1].kind, steps[s + 1].input == step.output else { continue }
+            let readers = steps.filter { r in
+                if r.input == step.output { return true }
+                if case .addSkip(let skip, _) = r.kind, skip == step.output { return true }
+                return false
+            }
+            local[step.output] = readers.count == 1
+        }
+        return local
+    }
+
     /// The logits tensor (output of the last step).
     public var logitsTensor: Int { steps.last!.output }
 

@@ -74,7 +74,7 @@ public final class OutputCache {
         } else {
             deferredInput = nil
         }
-        rows = .allocate(capacity: count * perSample)
+        rows = LargeBuffer.floats(count * perSample)
         let indices = UnsafeMutableBufferPointer<Int32>.allocate(capacity: executor.capacity)
         defer { indices.deallocate() }
         var start = 0
@@ -100,7 +100,7 @@ public final class OutputCache {
         }
     }
 
-    deinit { rows.deallocate() }
+    deinit { LargeBuffer.free(rows) }
 
     /// Bytes the cache holds.
     public var bytes: Int { count * perSample * MemoryLayout<Float>.size }

@@ -53,9 +53,11 @@ public struct TrialBenchmark {
         public var chunksPerBatch: Int = 0
     }
 
-    /// `trials` timed steps per layer (after one warm-up), spread over the layer's weights.
+    /// `trials` timed steps per layer (after one warm-up), spread over the layer's weights; only the
+    /// layers named in `only` when given (the projection then covers those layers alone).
     public static func run(network: NetworkSpec, batch: Int, cache: Bool, outputCache: Bool = false,
-                           trainSamples: Int? = nil, trials: Int, scheduler: ChunkScheduler, seed: UInt64 = 1,
+                           trainSamples: Int? = nil, trials: Int, only: Set<String>? = nil,
+                           scheduler: ChunkScheduler, seed: UInt64 = 1,
                            evaluation: EvaluationPath? = nil, batchReuse: Int = 1, group: ProcessGroup = LocalProcess(),
                            progress: (String) -> Void = { _ in }) throws -> Result {
         var rng = SeededGenerator(seed: seed)
@@ -82,6 +84,7 @@ public struct TrialBenchmark {
         var layers: [Layer] = []
         for u in 0..<trainer.unitCount {
             let d = trainer.unitLayer(u)!
+            if let only, !only.contains(network.layers[d].name) { continue }
             _ = trainer.prepareUnit(u)
             let weights = network.layers[d].weightCount
             var times: [Double] = [], reusedTimes: [Double] = []

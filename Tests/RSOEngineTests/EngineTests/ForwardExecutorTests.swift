@@ -92,3 +92,17 @@ final class ForwardExecutorTests: XCTestCase {
         XCTAssertGreaterThan(r.loss, 0)
     }
 }
+
+/// Batch-wide buffers come from `LargeBuffer` (huge pages where allowed): 2 MB aligned from 2 MB
+/// up, ordinary and usable below, and the whole range writable.
+final class LargeBufferTests: XCTestCase {
+    func testLargeBuffersAreAlignedAndWritable() {
+        for count in [1, 1000, (2 << 20) / 4, (2 << 20) / 4 + 1, 3_000_000] {
+            let p = LargeBuffer.floats(count)
+            if count * 4 >= 2 << 20 { XCTAssertEqual(UInt(bitPattern: p) % UInt(2 << 20), 0, "\(count) floats") }
+            p.update(repeating: 1.5, count: count)
+            XCTAssertEqual(p[count - 1], 1.5)
+            LargeBuffer.free(p)
+        }
+    }
+}

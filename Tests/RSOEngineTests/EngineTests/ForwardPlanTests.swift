@@ -24,6 +24,30 @@ final class ForwardPlanTests: XCTestCase {
         XCTAssertEqual(m.liveTensors(at: 0), [0])
     }
 
+    /// Chunk-local tensors (variants' BN outputs kept in worker scratch): in mnist6 every BN
+    /// output but the last (which feeds the global pool); in cifar-depth10 none that a shortcut reads.
+    func testChunkLocalTensorsAreBNOutputsReadOnlyByTheNextConv() {
+        let m = ForwardPlan(network: NetworkZoo.mnist6())
+        let local = m.chunkLocalTensors
+        let bnOutputs = m.steps.filter { ForwardPlan.normalizedLayer($0.kind) != nil }.map(\.output)
+        XCTAssertEqual(bnOutputs.count, 6)
+        XCTAssertEqual(bnOutputs.filter { local[$0] }, Array(bnOutputs.dropLast()))
+        XCTAssertEqual(local.filter { $0 }.count, 5)
+
+        let r = ForwardPlan(network: NetworkZoo.cifarDepth10())
+        let rl = r.chunkLocalTensors
+        var shortcuts = Set<Int>()
+        for step in r.steps { if case .addSkip(let skip, _) = step.kind { shortcuts.insert(skip) } }
+        XCTAssertFalse(shortcuts.isEmpty)
+        for t in shortcuts { XCTAssertFalse(rl[t], "shortcut tensor \(t)") }
+        for (s, step) in r.steps.enumerated() where rl[step.output] {
+            XCTAssertNotNil(ForwardPlan.normalizedLayer(step.kind))
+            guard case .conv = r.steps[s + 1].kind else { return XCTFail("step \(s + 1) is not a conv") }
+            XCTAssertEqual(r.steps.filter { $0.input == step.output }.count, 1)
+        }
+        XCTAssertGreaterThan(rl.filter { $0 }.count, 0)
+    }
+
     /// The plan's BN step of each conv is the step that normalises that layer's conv output, right
     /// after it in a chain; trials of γ/β split there, weight and bias trials at the conv/FC.
     func testBatchNormStepsAndChangeSteps() {

@@ -63,5 +63,22 @@ final class CLIIncrementalTests: XCTestCase {
         XCTAssertNil(message(["bench", "trial", "--cache", "output", "--train-samples", "60000"]))
         let e = try XCTUnwrap(message(["bench", "trial", "--batch", "500", "--train-samples", "499"]))
         XCTAssertTrue(e.contains("--train-samples"), e)
+        let f = try XCTUnwrap(message(["bench", "trial", "--net", "mnist6", "--layers", "conv2,conv9"]))
+        XCTAssertTrue(f.contains("--layers") && f.contains("conv9") && f.contains("conv6"), f)
+        XCTAssertNil(message(["bench", "trial", "--layers", "conv2,fc"]))
+    }
+}
+
+/// `rso bench trial --layers`: only the named layers are timed, and the projection sums those.
+final class TrialBenchmarkLayerFilterTests: XCTestCase {
+    func testOnlyTheNamedLayersAreTimed() throws {
+        let net = tinyNetwork()
+        let names = net.layers.map(\.name)
+        let pick: Set<String> = [names[1], names[3]]
+        let r = try TrialBenchmark.run(network: net, batch: 24, cache: true, trials: 1, only: pick,
+                                       scheduler: SerialScheduler())
+        XCTAssertEqual(Set(r.layers.map(\.name)), pick)
+        let projected = r.layers.reduce(0) { $0 + Double($1.steps) / $1.trialsPerSecond }
+        XCTAssertEqual(r.projectedCycleSeconds, projected, accuracy: 1e-9 * projected)
     }
 }

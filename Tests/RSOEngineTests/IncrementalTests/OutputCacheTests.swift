@@ -58,6 +58,61 @@ final class OutputCacheTests: XCTestCase {
         }
     }
 
+    /// Layer d's input is deferred (gathered by channel) only where W's run from BN_d does not
+    /// read it: not for the first conv (fed by the images), not for a residual block's first conv
+    /// (its input is the shortcut); and a channel gathered on demand equals the full gather's.
+    func testDeferredInputChannelsMatchTheFullGather() throws {
+        var o = tinyOptions(cycles: 1)
+        o.evaluation = .incremental
+        o.outputCache = true
+        let plain = try makeTrainer(o)
+        var deferredLayers: [Int] = []
+        for u in 0..<plain.unitCount {
+            _ = plain.prepareUnit(u)
+            let d = plain.unitLayer(u)!
+            guard let oc = plain.outputCache, let deferred = oc.deferredInput else { continue }
+            deferredLayers.append(d)
+            let cache = try XCTUnwrap(plain.cache)
+            let ex = plain.executor
+            let idx: [Int32] = (0..<Int32(o.batch)).map { ($0 * 37 + 5) % Int32(cache.count) }
+            try idx.withUnsafeBufferPointer { ib in
+                cache.load(into: ex, indices: ib)  // every channel
+                let t = deferred.tensor, shape = ex.plan.tensors[t]
+                let full = (0..<ex.chunkCount).map { c in
+                    Array(UnsafeBufferPointer(start: ex.chunkBase(tensor: t, chunk: c),
+                                              count: ex.samples(inChunk: c) * shape.elementsPerSample))
+                }
+                for c in 0..<ex.chunkCount {  // scribble, then gather one channel back
+                    ex.chunkBase(tensor: t, chunk: c).update(repeating: .nan, count: ex.samples(inChunk: c) * shape.elementsPerSample)
+                }
+                cache.load(into: ex, indices: ib, deferring: t)
+                oc.load(into: ex, indices: ib)
+                XCTAssertFalse(deferred.isLoaded(channel: 1))
+                for c in 0..<ex.chunkCount { deferred.gather(channel: 1, chunk: c, worker: 0, into: ex) }
+                let plane = shape.height * shape.width
+                for c in 0..<ex.chunkCount {
+                    let n = ex.samples(inChunk: c)
+                    let got = Array(UnsafeBufferPointer(start: ex.chunkBase(tensor: t, chunk: c) + n * plane, count: n * plane))
+                    XCTAssertEqual(got.map(\.bitPattern), Array(full[c][(n * plane)..<(2 * n * plane)]).map(\.bitPattern))
+                    let other = ex.chunkBase(tensor: t, chunk: c)[0]
+                    XCTAssertTrue(other.isNaN, "channel 0 was not gathered")
+                }
+            }
+        }
+        XCTAssertEqual(deferredLayers, [2, 1], "the tiny chain's second and third convs, not the first")
+
+        let residual = try makeTrainer(o, network: tinyResidualNetwork())
+        let plan = residual.executor.plan
+        for u in 0..<residual.unitCount {
+            _ = residual.prepareUnit(u)
+            let d = residual.unitLayer(u)!
+            guard let oc = residual.outputCache, case .conv = residual.parameters.network.layers[d] else { continue }
+            let readByW = plan.liveTensors(at: oc.startStep).contains(oc.inputTensor)
+            XCTAssertEqual(oc.deferredInput == nil, readByW || d == 0, "layer \(d)")
+            if d == 1 { XCTAssertNil(oc.deferredInput, "the block's first conv shares its input with the shortcut") }
+        }
+    }
+
     // MARK: Determinism and resume
 
     /// Serial vs 1–3 workers on both schedulers: identical weights and identical cache bytes after
