@@ -22,6 +22,16 @@ extension ForwardExecutor {
                 firstVariant: 0, presetStatistics: [])
     }
 
+    /// W's run from `startStep` to the loss (batch statistics) for a caller that reads back only the
+    /// loss, the statistics and the tensors produced before step `chunkLocalFrom`: chunk-local
+    /// tensors produced from there on are not written to the batch (incremental trials: the
+    /// variants recompute everything from their route's `variantStart`).
+    public func run(from startStep: Int, chunkLocalFrom: Int) -> BatchResult {
+        chunkLocalFromStep = chunkLocalFrom
+        defer { chunkLocalFromStep = Int.max }
+        return run(from: startStep)
+    }
+
     /// Runs variants 1..<variants (not variant 0) from `startStep` to the loss, with batch
     /// statistics. Tensors in `variantInputs` are read from the variants' own buffers (the caller
     /// filled them); the BN statistics of the layers in `presetStatistics` are the caller's
@@ -35,10 +45,10 @@ extension ForwardExecutor {
             precondition(!chunkLocal[t], "variant input \(t) is chunk-local")
             variantInput[t] = true
         }
-        chunkLocalActive = true
+        chunkLocalVariants = true
         defer {
             for t in variantInputs { variantInput[t] = false }
-            chunkLocalActive = false
+            chunkLocalVariants = false
         }
         return runCore(from: startStep, to: nil, bn: .batch, collectStatistics: false, variants: variants,
                        firstVariant: 1, presetStatistics: presetStatistics)
@@ -107,12 +117,16 @@ extension ForwardExecutor {
         chunkCorrect[slot] = Double(correct)
     }
 
+    @inline(__always)
+    private func isChunkLocal(_ t: Int, _ v: Int) -> Bool {
+        chunkLocal[t] && (v > 0 ? chunkLocalVariants : producer[t] >= chunkLocalFromStep)
+    }
+
     private func runStep(_ step: ForwardPlan.Step, chunk c: Int, variant v: Int, worker: Int, collectStats: Bool) {
         let n = Int32(samples(inChunk: c))
         let shape = plan.tensors[step.input]
-        let local = chunkLocalActive && v > 0
-        let x = local && chunkLocal[step.input] ? chunkLocalScratch[worker] : base(step.input, c, v)
-        let y = local && chunkLocal[step.output] ? chunkLocalScratch[worker] : base(step.output, c, v)
+        let x = isChunkLocal(step.input, v) ? chunkLocalScratch[worker] : base(step.input, c, v)
+        let y = isChunkLocal(step.output, v) ? chunkLocalScratch[worker] : base(step.output, c, v)
         let C = Int32(shape.channels), H = Int32(shape.height), W = Int32(shape.width)
         let plane = Int(n) * shape.height * shape.width
         switch step.kind {

@@ -86,10 +86,14 @@ public final class ForwardExecutor {
     let scratch: [UnsafeMutablePointer<Float>]
     /// `plan.chunkLocalTensors`, and per worker one chunk of the largest of them: in `runVariants`
     /// the variants write those BN outputs here, where the next conv reads them while they are in
-    /// cache, instead of sending them to memory (nothing reads a variant's copy afterwards).
+    /// cache, instead of sending them to memory (nothing reads a variant's copy afterwards); so does
+    /// W's run for the tensors a caller will not read (`run(from:chunkLocalFrom:)`).
     let chunkLocal: [Bool]
     let chunkLocalScratch: [UnsafeMutablePointer<Float>]
-    var chunkLocalActive = false
+    /// In the run in progress: variants ≥ 1 keep chunk-local tensors in scratch, and variant 0
+    /// those produced at or after this step (Int.max: none).
+    var chunkLocalVariants = false
+    var chunkLocalFromStep = Int.max
     /// Batch totals of one BN's sums (sum then sum of squares), reused.
     let statsTotal: UnsafeMutablePointer<Double>
     /// Per-variant parameter copies [variant][layer·4 + kind] and whether each is active.

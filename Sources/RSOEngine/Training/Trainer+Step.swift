@@ -73,7 +73,10 @@ extension Trainer {
         if options.evaluation == .incremental {
             // W in full (its activations are what the ± variants patch), then only what the one
             // parameter touches.
-            lossW = fresh ? executor.run(from: start).meanLoss : reuseLossW
+            // (W's tensors from the route's variant start on are never read back: the variants
+            // recompute them, so those that can stay in worker scratch do.)
+            let unread = incremental.routes[d]?.variantStart ?? Int.max
+            lossW = fresh ? executor.run(from: start, chunkLocalFrom: unread).meanLoss : reuseLossW
             (lossPlus, lossMinus) = incremental.evaluate(layer: d, kind: slot.kind, index: slot.index,
                                                          plus: w0 + delta, minus: w0 - delta)
             trialWork.add(kind, flops: batch * costModel.incrementalTrialFlops(layer: d, kind: kind, start: start, freshBatch: fresh),
