@@ -104,31 +104,48 @@ static AVX512_FN void sl16_block_any_k(int k, const float *wp, int Cin, long cst
 }
 
 // Adds the statistics of lanes lo ..< lo + 8 (an octet of __sample_lanes_avx2; ns valid) of
-// channel co's HW outputs (yt, qstride floats per pixel) to the 4 double lanes s1 / s2 in that
-// kernel's order.
-AVX512_INLINE void sl16_octet_stats(const float *src, long HW, long qstride, int lo, int ns, double *a1,
+// channels co0 ..< co0 + R (R ≤ 4; yt, qstride floats per pixel, channel c at c·16) to their 4
+// double lanes a1[4·c] / a2[4·c] in that kernel's order: per channel, pixels in raster order. The
+// R channels' chains run side by side: one channel alone waits on its add/FMA latency each pixel.
+#define SL16_STATS_R 4
+AVX512_INLINE void sl16_octet_stats(int R, const float *src, long HW, long qstride, int lo, int ns, double *a1,
                                     double *a2) {
     static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     const __m256 valid = _mm256_loadu_ps((const float *)(lanes + 8 - ns));
-    __m256d s1 = _mm256_loadu_pd(a1), s2 = _mm256_loadu_pd(a2);
-    for (long q = 0; q < HW; q++) {
-        sample_lanes_stats_add(_mm256_and_ps(_mm256_load_ps(src + q * qstride + lo), valid), &s1, &s2);
+    __m256d s1[SL16_STATS_R], s2[SL16_STATS_R];
+    for (int r = 0; r < R; r++) {
+        s1[r] = _mm256_loadu_pd(a1 + 4 * r);
+        s2[r] = _mm256_loadu_pd(a2 + 4 * r);
     }
-    _mm256_storeu_pd(a1, s1);
-    _mm256_storeu_pd(a2, s2);
+    for (long q = 0; q < HW; q++)
+        for (int r = 0; r < R; r++)
+            sample_lanes_stats_add(_mm256_and_ps(_mm256_load_ps(src + q * qstride + r * LANES16 + lo), valid), &s1[r],
+                                   &s2[r]);
+    for (int r = 0; r < R; r++) {
+        _mm256_storeu_pd(a1 + 4 * r, s1[r]);
+        _mm256_storeu_pd(a2 + 4 * r, s2[r]);
+    }
 }
 
 // y[co][s0 + s][q] = yt[q][co][s] for s < ns; statistics into acc[co] / acc[Coutr + co] (4 doubles).
 AVX512_INLINE void sl16_store_group(const float *yt, int Cout, long P, int s0, int ns, const sl16_geometry *g,
                                     float *y, int stats, double *acc) {
     const long HW = g->HW, qstride = (long)g->Coutr * LANES16;
+    if (stats)
+        for (int co0 = 0; co0 < Cout; co0 += SL16_STATS_R) {
+            const float *src = yt + (long)co0 * LANES16;
+            double *a1 = acc + 4 * co0, *a2 = acc + 4 * (g->Coutr + co0);
+            for (int lo = 0; lo < ns; lo += 8) {
+                const int nv = ns - lo < 8 ? ns - lo : 8;
+                if (Cout - co0 >= SL16_STATS_R) sl16_octet_stats(SL16_STATS_R, src, HW, qstride, lo, nv, a1, a2);
+                else
+                    for (int r = 0; r < Cout - co0; r++)
+                        sl16_octet_stats(1, src + r * LANES16, HW, qstride, lo, nv, a1 + 4 * r, a2 + 4 * r);
+            }
+        }
     for (int co = 0; co < Cout; co++) {
         const float *src = yt + (long)co * LANES16;
         float *dst = y + co * P + (long)s0 * HW;
-        if (stats)
-            for (int lo = 0; lo < ns; lo += 8)
-                sl16_octet_stats(src, HW, qstride, lo, ns - lo < 8 ? ns - lo : 8, acc + 4 * co,
-                                 acc + 4 * (g->Coutr + co));
         long q = 0;
         for (; q + 8 <= HW; q += 8) {
             __m256 r[2][8];

@@ -75,7 +75,7 @@ final class OutputCacheTests: XCTestCase {
             let cache = try XCTUnwrap(plain.cache)
             let ex = plain.executor
             let idx: [Int32] = (0..<Int32(o.batch)).map { ($0 * 37 + 5) % Int32(cache.count) }
-            try idx.withUnsafeBufferPointer { ib in
+            idx.withUnsafeBufferPointer { ib in
                 cache.load(into: ex, indices: ib)  // every channel
                 let t = deferred.tensor, shape = ex.plan.tensors[t]
                 let full = (0..<ex.chunkCount).map { c in
