@@ -152,11 +152,11 @@ public struct ExperimentReport {
         if let at = claim.atUpdates {
             // The evaluation at that point of the curve; a run that stopped short of it says how far it got.
             guard let point = result.evaluations.first(where: { abs($0.updates - at) < 1e-9 }) else {
-                return "not reached (this run ends after \(Self.updates(final.updates)) updates of all weights, at \(Self.percent(final.testAccuracy)))"
+                return "not reached (this run ends after \(Self.updatesOfAllWeights(final.updates)), at \(Self.percent(final.testAccuracy)))"
             }
-            return "\(Self.percent(point.testAccuracy)) after \(Self.updates(point.updates)) updates of all weights"
+            return "\(Self.percent(point.testAccuracy)) after \(Self.updatesOfAllWeights(point.updates))"
         }
-        return "\(Self.percent(final.testAccuracy)) after \(Self.updates(final.updates)) updates of all weights"
+        return "\(Self.percent(final.testAccuracy)) after \(Self.updatesOfAllWeights(final.updates))"
     }
 
     /// The paper's cost model per cycle (Σ 3·|W_d|·F_d with caching, 3·|W|·F without) for each
@@ -209,6 +209,8 @@ public struct ExperimentReport {
 
     static func percent(_ a: Double) -> String { a.isFinite ? String(format: "%.2f%%", 100 * a) : "not finite" }
     static func updates(_ u: Double) -> String { u == u.rounded() ? String(Int(u)) : String(format: "%.3f", u) }
+    /// "1 update of all weights", "5 updates of all weights", "0.500 updates of all weights".
+    static func updatesOfAllWeights(_ u: Double) -> String { "\(updates(u)) update\(u == 1 ? "" : "s") of all weights" }
     static func duration(_ s: Double) -> String {
         let t = Int(s.rounded())
         if t >= 3600 { return String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) }

@@ -20,6 +20,12 @@ final class ExperimentReportTests: XCTestCase {
         XCTAssertTrue(r.measured(for: e.claims[1]).hasPrefix("not reached (this run ends after 5 updates"), r.measured(for: e.claims[1]))
     }
 
+    func testOneUpdateIsSingular() throws {
+        let r = try report(evaluations: (0...1).map { .init(updates: Double($0), testAccuracy: 0.5, testLoss: 1) })
+        XCTAssertEqual(r.measured(for: r.experiment.claims[0]),
+                       "not reached (this run ends after 1 update of all weights, at 50.00%)")
+    }
+
     /// Every report says what the paper scale would cost here and on a 64-core node, from the table.
     func testReportStatesThePaperScaleProjection() throws {
         for e in ExperimentTable.all {
